@@ -116,6 +116,13 @@ BEGIN
   RETURN v_limits;
 END $$;
 
+-- FIFO per limit: true when no earlier ticket waits on any limit this waiter waits on.
+CREATE FUNCTION _is_first_in_line(p_waiter_id uuid) RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT NOT EXISTS (SELECT 1 FROM waiter_limits mine JOIN waiter_limits other
+                       ON other.limit_name = mine.limit_name AND other.ticket < mine.ticket
+                     WHERE mine.waiter_id = p_waiter_id)
+$$;
+
 -- Grants a waiter its lease when it is first in every queue it is in and its limits have
 -- room. Locks with SKIP LOCKED, so it may be called while holding other limit locks.
 -- True when the waiter was granted or removed as expired.
@@ -124,10 +131,7 @@ DECLARE
   v_lease leases;
   v_now timestamptz;
 BEGIN
-  -- FIFO per limit: no earlier ticket may wait on any limit this waiter waits on.
-  IF EXISTS (SELECT 1 FROM waiter_limits mine JOIN waiter_limits other
-               ON other.limit_name = mine.limit_name AND other.ticket < mine.ticket
-             WHERE mine.waiter_id = p_waiter.id) THEN
+  IF NOT _is_first_in_line(p_waiter.id) THEN
     RETURN false;
   END IF;
   -- The lease counts against all of the waiter's active limits, so lock them all.
@@ -228,6 +232,7 @@ DROP FUNCTION _expire_leases_on(text[]);
 DROP FUNCTION _end_lease(uuid, text, boolean);
 DROP FUNCTION _grant_waiters(text[]);
 DROP FUNCTION _try_grant(waiters);
+DROP FUNCTION _is_first_in_line(uuid);
 DROP FUNCTION _free_lease(leases, text);
 DROP FUNCTION _create_lease(text[], integer, interval, jsonb, timestamptz);
 DROP FUNCTION _record_event(text, text[], integer, bigint, jsonb, double precision, double precision);

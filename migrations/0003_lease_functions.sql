@@ -84,7 +84,6 @@ BEGIN
     v_result.expires_at := v_lease.expires_at;
   ELSE
     UPDATE limits SET denied_slots = denied_slots + p_occupy WHERE name = ANY (v_blocked);
-    v_result.next_expiry := _next_expiry(v_active);
     IF p_wait THEN
       INSERT INTO waiters (ticket, names, occupy, holder, ttl, heartbeat, created_at, expires_at)
       VALUES (nextval('waiter_ticket_seq'), v_found, p_occupy, coalesce(p_holder, '{}'), p_ttl,
@@ -96,6 +95,9 @@ BEGIN
       v_result.status := 'waiting';
       v_result.waiter_id := v_waiter.id;
       v_result.ticket := v_waiter.ticket;
+      IF _is_first_in_line(v_waiter.id) THEN
+        v_result.next_expiry := _next_expiry(v_active);
+      END IF;
     ELSE
       PERFORM _record_event('denied', v_found, p_occupy, NULL, coalesce(p_holder, '{}'), NULL, NULL);
       v_result.status := 'busy';
@@ -116,10 +118,7 @@ DECLARE
 BEGIN
   v_result.status := 'gone';
   SELECT * INTO v_waiter FROM waiters WHERE id = p_waiter_id;
-  IF FOUND AND v_waiter.lease_id IS NULL AND NOT EXISTS (
-      SELECT 1 FROM waiter_limits mine JOIN waiter_limits other
-        ON other.limit_name = mine.limit_name AND other.ticket < mine.ticket
-      WHERE mine.waiter_id = v_waiter.id) THEN
+  IF FOUND AND v_waiter.lease_id IS NULL AND _is_first_in_line(v_waiter.id) THEN
     PERFORM 1 FROM limits WHERE name = ANY (v_waiter.names) ORDER BY name FOR UPDATE;
     PERFORM _expire_leases_on(v_waiter.names);
     SELECT * INTO v_waiter FROM waiters WHERE id = p_waiter_id;
@@ -152,11 +151,32 @@ BEGIN
     WHERE id = p_waiter_id AND lease_id IS NULL AND expires_at > clock_timestamp();
     IF FOUND THEN
       v_result.status := 'waiting';
-      v_result.next_expiry := _next_expiry(v_waiter.names);
+      v_result.next_expiry := CASE WHEN _is_first_in_line(v_waiter.id) THEN _next_expiry(v_waiter.names) END;
     END IF;
   END IF;
   v_result.db_now := clock_timestamp();
   RETURN v_result;
+END $$;
+
+-- Keeps all waiters of one process alive in one call and reports each one's state, so
+-- the background cost is one call per process per poll, however many waiters it has.
+-- Rows being granted right now are skipped, not waited for.
+CREATE FUNCTION heartbeat(p_waiter_ids uuid[])
+RETURNS TABLE (waiter_id uuid, status text, next_expiry timestamptz, db_now timestamptz)
+LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE waiters SET expires_at = clock_timestamp() + heartbeat
+  WHERE id IN (SELECT id FROM waiters WHERE id = ANY (p_waiter_ids) AND lease_id IS NULL
+                 AND expires_at > clock_timestamp() FOR UPDATE SKIP LOCKED);
+  RETURN QUERY
+  SELECT ids.id,
+    CASE WHEN w.id IS NULL THEN 'gone'
+         WHEN w.lease_id IS NOT NULL THEN 'granted'
+         WHEN w.expires_at <= clock_timestamp() THEN 'gone'
+         ELSE 'waiting' END,
+    CASE WHEN w.lease_id IS NULL AND _is_first_in_line(w.id) THEN _next_expiry(w.names) END,
+    clock_timestamp()
+  FROM unnest(p_waiter_ids) AS ids (id) LEFT JOIN waiters w ON w.id = ids.id;
 END $$;
 
 CREATE FUNCTION cancel_wait(p_waiter_id uuid) RETURNS boolean LANGUAGE sql AS $$
@@ -210,6 +230,7 @@ DROP FUNCTION revoke(bigint);
 DROP FUNCTION release(uuid);
 DROP FUNCTION renew(uuid, interval);
 DROP FUNCTION cancel_wait(uuid);
+DROP FUNCTION heartbeat(uuid[]);
 DROP FUNCTION claim(uuid);
 DROP FUNCTION acquire(text[], integer, interval, jsonb, boolean, boolean, interval);
 DROP FUNCTION _end_waiter(uuid, boolean);

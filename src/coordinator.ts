@@ -1,0 +1,223 @@
+import { Kysely, PostgresDialect } from 'kysely'
+import { openPool, type PoolHandle } from './db/pool.js'
+import type { PgSlotsDatabase } from './db/schema.js'
+import { Lease } from './lease.js'
+import { Leases } from './leases.js'
+import { Limits } from './limits.js'
+import { Listener } from './listener.js'
+import { type MigrateResult, migrateSchema } from './migrate.js'
+import { type CoordinatorOptions, checkHolder, checkTtlMs, type Holder, type ResolvedOptions, resolveOptions } from './options.js'
+import { Reaper } from './reaper.js'
+import { acquireSlots } from './sql/acquire.js'
+import type { SqlContext } from './sql/context.js'
+import { type ReapResult, reapIfLeader } from './sql/reap.js'
+import { checkBoolean, checkInteger, checkKnownKeys, checkLimitNames, invalid } from './validate.js'
+import { WaitRegistry } from './wait.js'
+
+export interface AcquireOptions {
+  /** Slots taken on each named limit. Default 1. */
+  occupy?: number
+  /** Give up waiting after this long (AcquireTimeoutError). Default: wait forever. */
+  timeoutMs?: number
+  /** Lease time-to-live, renewed every ttl/3. Default: the coordinator's `ttlMs`. */
+  ttlMs?: number
+  /** Throw LimitNotFoundError when any name is missing, instead of skipping it with a warning. */
+  strict?: boolean
+  /** Abort the wait; the signal's reason is thrown and nothing is left behind. */
+  signal?: AbortSignal
+  /** Recorded on the lease instead of the coordinator's holder. */
+  holder?: Holder
+}
+
+const acquireKeys = ['occupy', 'timeoutMs', 'ttlMs', 'strict', 'signal', 'holder'] as const
+
+/**
+ * Global concurrency limits coordinated by PostgreSQL.
+ * @example
+ * const slots = new Coordinator({ connectionString: process.env.DATABASE_URL })
+ * await slots.migrate()
+ * await slots.limits.upsert('gpu:gpu-1', { slots: 2 })
+ * await slots.concurrency('gpu:gpu-1', async (lease) => train({ signal: lease.signal }))
+ * await slots.close()
+ */
+export class Coordinator {
+  readonly limits: Limits
+  readonly leases: Leases
+  readonly schema: string
+  readonly #options: ResolvedOptions
+  readonly #pool: PoolHandle
+  readonly #ctx: SqlContext
+  readonly #db: Kysely<PgSlotsDatabase>
+  readonly #waiters: WaitRegistry
+  readonly #listener: Listener | undefined
+  readonly #reaper: Reaper | undefined
+  readonly #held = new Set<Lease>()
+  readonly #closing = new AbortController()
+  readonly #warnedMissing = new Set<string>()
+
+  constructor(options: CoordinatorOptions = {}) {
+    this.#options = resolveOptions(options)
+    this.schema = this.#options.schema
+    this.#pool = openPool(this.#options)
+    this.#ctx = { pool: this.#pool.pool, schema: this.schema }
+    this.#db = new Kysely<PgSlotsDatabase>({ dialect: new PostgresDialect({ pool: this.#pool.pool }) }).withSchema(
+      this.schema,
+    )
+    this.limits = new Limits(this.#ctx, this.#db, this.#options.onWarning)
+    this.leases = new Leases(this.#ctx, this.#db)
+    this.#waiters = new WaitRegistry(this.#ctx, this.#options.pollIntervalMs)
+    if (this.#options.listen) {
+      const config = this.#options.listenConnectionString
+        ? { connectionString: this.#options.listenConnectionString }
+        : this.#pool.clientConfig
+      this.#listener = new Listener(config, `pgslots_${this.schema}`, {
+        onNotify: (ticket) => this.#waiters.wake(ticket),
+        onListening: () => this.#waiters.wakeAll(),
+      })
+    } else {
+      this.#waiters.fastPolling = true
+    }
+    if (this.#options.reaper) this.#reaper = new Reaper(this.#ctx, this.#options.reaperIntervalMs)
+  }
+
+  /**
+   * Creates or upgrades the schema (idempotent; safe from many processes at once).
+   * @example
+   * await slots.migrate()
+   */
+  migrate(): Promise<MigrateResult> {
+    return migrateSchema(this.#pool.pool, this.schema)
+  }
+
+  /**
+   * Takes `occupy` slots on every named limit, all-or-nothing, waiting in FIFO order when
+   * they are busy. The returned lease renews itself until released.
+   * @example
+   * const lease = await slots.acquire(['gpu:gpu-1', 'license:x'], { timeoutMs: 60_000 })
+   * try { await work(lease.signal) } finally { await lease.release() }
+   */
+  async acquire(names: string | string[], options: AcquireOptions = {}): Promise<Lease> {
+    return (await this.#request(names, options, true)) as Lease
+  }
+
+  /**
+   * Takes the slots if they are free right now (and nobody waits for them), else null.
+   * @example
+   * const lease = await slots.tryAcquire('gpu:gpu-1')
+   * if (!lease) return 'busy'
+   */
+  async tryAcquire(names: string | string[], options: Omit<AcquireOptions, 'timeoutMs' | 'signal'> = {}): Promise<Lease | null> {
+    return this.#request(names, options, false)
+  }
+
+  /**
+   * Runs `fn` while holding the slots and releases them afterwards, like Prefect's `concurrency()`.
+   * @example
+   * const out = await slots.concurrency('gpu:gpu-1', (lease) => infer(batch, lease.signal))
+   */
+  async concurrency<T>(
+    names: string | string[],
+    fn: (lease: Lease) => Promise<T> | T,
+    options: AcquireOptions = {},
+  ): Promise<T> {
+    const lease = await this.acquire(names, options)
+    let failed = false
+    try {
+      return await fn(lease)
+    } catch (error) {
+      failed = true
+      throw error
+    } finally {
+      // A failing release must not hide the callback's own error; the ttl frees the slots.
+      await lease.release().catch((error) => {
+        if (!failed) throw error
+      })
+    }
+  }
+
+  /**
+   * One reap pass now (expire leases and waiters, prune events), unless another process
+   * is reaping this schema at this moment (then null).
+   * @example
+   * await slots.reap()
+   */
+  reap(): Promise<ReapResult | null> {
+    return reapIfLeader(this.#ctx)
+  }
+
+  /**
+   * Stops timers and the listener, cancels this coordinator's pending waits, releases the
+   * leases it still holds, and closes the pool if it opened it. Others' leases are untouched.
+   */
+  async close(): Promise<void> {
+    if (this.#closing.signal.aborted) return
+    this.#closing.abort(new Error('pgslots: coordinator closed'))
+    this.#reaper?.stop()
+    await Promise.allSettled([...this.#held].map((lease) => lease.release()))
+    await this.#listener?.stop()
+    this.#waiters.close()
+    await this.#db.destroy().catch(() => {})
+    if (this.#pool.owned) await this.#pool.pool.end().catch(() => {})
+  }
+
+  async #request(names: string | string[], options: AcquireOptions, wait: boolean): Promise<Lease | null> {
+    const list = checkLimitNames(names)
+    const o = checkAcquireOptions(options, this.#options.ttlMs)
+    if (this.#closing.signal.aborted) throw this.#closing.signal.reason
+    o.signal?.throwIfAborted()
+    const signal = o.signal ? AbortSignal.any([o.signal, this.#closing.signal]) : this.#closing.signal
+    const deadline = o.timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + o.timeoutMs
+    const holder = o.holder ?? this.#options.holder
+    const heartbeatMs = Math.max(15_000, this.#options.pollIntervalMs * 5)
+    for (;;) {
+      const sentAt = performance.now()
+      const row = await acquireSlots(this.#ctx, { ...o, names: list, holder, wait, heartbeatMs })
+      this.#warnMissing(row.missing)
+      if (row.status === 'busy') return null
+      let grant = row.status === 'acquired' ? { row, sentAt } : undefined
+      if (!grant) {
+        this.#listener?.start()
+        grant = (await this.#waiters.waitForGrant({ row, deadline, signal, describe: list.join(', ') })) ?? undefined
+        if (!grant) continue // the waiter expired while the database was unreachable: queue again
+      }
+      const lease: Lease = new Lease(this.#ctx, {
+        ...grant,
+        ttlMs: o.ttlMs,
+        occupy: o.occupy,
+        onEnd: () => this.#held.delete(lease),
+      })
+      this.#held.add(lease)
+      if (signal.aborted) {
+        await lease.release()
+        throw signal.reason
+      }
+      return lease
+    }
+  }
+
+  #warnMissing(missing: string[] | null): void {
+    const fresh = (missing ?? []).filter((name) => !this.#warnedMissing.has(name))
+    if (fresh.length === 0) return
+    for (const name of fresh) this.#warnedMissing.add(name)
+    this.#options.onWarning(`limit not found, running unguarded for: ${fresh.join(', ')} (pass strict: true to fail instead)`)
+  }
+}
+
+function checkAcquireOptions(options: AcquireOptions, defaultTtlMs: number) {
+  if (options === null || typeof options !== 'object') invalid('options', 'must be an object', options)
+  checkKnownKeys('options', options, acquireKeys)
+  const occupy = options.occupy ?? 1
+  checkInteger('occupy', occupy, 1)
+  const ttlMs = checkTtlMs('ttlMs', options.ttlMs ?? defaultTtlMs)
+  if (options.timeoutMs !== undefined && options.timeoutMs !== Number.POSITIVE_INFINITY) {
+    checkInteger('timeoutMs', options.timeoutMs, 0, Number.MAX_SAFE_INTEGER)
+  }
+  const timeoutMs = options.timeoutMs === Number.POSITIVE_INFINITY ? undefined : options.timeoutMs
+  const strict = options.strict ?? false
+  checkBoolean('strict', strict)
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    invalid('signal', 'must be an AbortSignal', options.signal)
+  }
+  if (options.holder !== undefined) checkHolder('holder', options.holder)
+  return { occupy, ttlMs, timeoutMs, strict, signal: options.signal, holder: options.holder }
+}

@@ -1,0 +1,27 @@
+import pg from 'pg'
+import type { ResolvedOptions } from '../options.js'
+
+/** The pool pgslots talks through, and whether it is ours to close. @internal */
+export interface PoolHandle {
+  pool: pg.Pool
+  owned: boolean
+  /** Settings to open extra connections (the LISTEN client) to the same database. */
+  clientConfig: pg.ClientConfig
+}
+
+export function openPool(options: ResolvedOptions): PoolHandle {
+  if (options.pool) {
+    const config = (options.pool as unknown as { options: pg.ClientConfig }).options
+    return { pool: options.pool, owned: false, clientConfig: { ...config } }
+  }
+  const clientConfig: pg.ClientConfig = {
+    connectionString: options.connectionString,
+    application_name: 'pgslots',
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+  }
+  const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections, idleTimeoutMillis: 30_000 })
+  // An idle client that loses its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => {})
+  return { pool, owned: true, clientConfig }
+}

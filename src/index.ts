@@ -1,0 +1,27 @@
+export { type AcquireOptions, Coordinator } from './coordinator.js'
+export type {
+  EventsTable,
+  LeaseLimitsTable,
+  LeasesTable,
+  LimitsTable,
+  PgSlotsDatabase,
+  SettingsTable,
+  WaiterLimitsTable,
+  WaitersTable,
+} from './db/schema.js'
+export {
+  AcquireTimeoutError,
+  ImpossibleRequestError,
+  LeaseLostError,
+  LimitExistsError,
+  LimitNotFoundError,
+  PgSlotsError,
+  type PgSlotsErrorCode,
+  ValidationError,
+} from './errors.js'
+export { Lease } from './lease.js'
+export { type LeaseInfo, Leases } from './leases.js'
+export { type LimitInfo, Limits, type LimitSettings } from './limits.js'
+export type { MigrateResult } from './migrate.js'
+export type { CoordinatorOptions, Holder } from './options.js'
+export type { ReapResult } from './sql/reap.js'

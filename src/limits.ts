@@ -1,0 +1,154 @@
+import { type Kysely, type Selectable, sql } from 'kysely'
+import { callFunctionRow } from './db/call-function.js'
+import type { LimitsTable, PgSlotsDatabase } from './db/schema.js'
+import { LimitNotFoundError } from './errors.js'
+import type { SqlContext } from './sql/context.js'
+import { checkBoolean, checkInteger, checkKnownKeys, checkLimitName, checkNumber, invalid } from './validate.js'
+
+/** A limit as users see it (DESIGN §1). */
+export interface LimitInfo {
+  name: string
+  slots: number
+  active: boolean
+  slotDecayPerSecond: number
+  /** Slots held by live leases; may exceed `slots` right after `slots` was lowered. */
+  activeSlots: number
+  deniedSlots: number
+  avgSlotOccupancySeconds: number
+  createdAt: Date
+  updatedAt: Date
+}
+
+export interface LimitSettings {
+  slots: number
+  active?: boolean
+  slotDecayPerSecond?: number
+}
+
+const settingKeys = ['slots', 'active', 'slotDecayPerSecond'] as const
+
+function toInfo(row: Selectable<LimitsTable>): LimitInfo {
+  return {
+    name: row.name,
+    slots: row.slots,
+    active: row.active,
+    slotDecayPerSecond: row.slot_decay_per_second,
+    activeSlots: row.active_slots,
+    deniedSlots: Number(row.denied_slots),
+    avgSlotOccupancySeconds: row.avg_slot_occupancy_seconds,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  }
+}
+
+function checkSettings(value: unknown, slotsRequired: boolean): Partial<LimitSettings> {
+  if (value === null || typeof value !== 'object') invalid('settings', 'must be an object', value)
+  checkKnownKeys('settings', value, settingKeys)
+  const s = value as Partial<LimitSettings>
+  if (slotsRequired || s.slots !== undefined) checkInteger('slots', s.slots, 0)
+  if (s.active !== undefined) checkBoolean('active', s.active)
+  if (s.slotDecayPerSecond !== undefined) checkNumber('slotDecayPerSecond', s.slotDecayPerSecond, 0, 1e9)
+  return s
+}
+
+/** Administration of limits: `coordinator.limits`. */
+export class Limits {
+  readonly #ctx: SqlContext
+  readonly #db: Kysely<PgSlotsDatabase>
+  readonly #warn: (message: string) => void
+
+  /** @internal */
+  constructor(ctx: SqlContext, db: Kysely<PgSlotsDatabase>, warn: (message: string) => void) {
+    this.#ctx = ctx
+    this.#db = db
+    this.#warn = warn
+  }
+
+  /**
+   * Creates a limit; LimitExistsError when the name is taken.
+   * @example
+   * await slots.limits.create('gpu:gpu-1', { slots: 2 })
+   */
+  async create(name: string, settings: LimitSettings): Promise<LimitInfo> {
+    return this.#put(checkLimitName(name), checkSettings(settings, true), 'create')
+  }
+
+  /**
+   * Creates the limit, or updates the given settings of an existing one.
+   * @example
+   * await slots.limits.upsert('api:openai', { slots: 5, slotDecayPerSecond: 1 })
+   */
+  async upsert(name: string, settings: LimitSettings): Promise<LimitInfo> {
+    return this.#put(checkLimitName(name), checkSettings(settings, true), 'upsert')
+  }
+
+  /**
+   * Changes settings; slots freed by a raise go to waiters at once. Lowering below the
+   * slots in use is allowed: no new grant until usage drops below (reported as a warning).
+   * @example
+   * await slots.limits.update('gpu:gpu-1', { slots: 4 })
+   */
+  async update(name: string, settings: Partial<LimitSettings>): Promise<LimitInfo> {
+    return this.#put(checkLimitName(name), checkSettings(settings, false), 'update')
+  }
+
+  /** @example await slots.limits.enable('gpu:gpu-1') */
+  async enable(name: string): Promise<LimitInfo> {
+    return this.update(name, { active: true })
+  }
+
+  /** An inactive limit never blocks and counts nothing. @example await slots.limits.disable('gpu:gpu-1') */
+  async disable(name: string): Promise<LimitInfo> {
+    return this.update(name, { active: false })
+  }
+
+  /** LimitNotFoundError when missing. @example const info = await slots.limits.get('gpu:gpu-1') */
+  async get(name: string): Promise<LimitInfo> {
+    checkLimitName(name)
+    const row = await this.#db.selectFrom('limits').selectAll().where('name', '=', name).executeTakeFirst()
+    if (!row) throw new LimitNotFoundError(`limit not found: ${name}`)
+    return toInfo(row)
+  }
+
+  /**
+   * Limits in name order, optionally only those whose name starts with `prefix`.
+   * @example
+   * const gpus = await slots.limits.list({ prefix: 'gpu:' })
+   */
+  async list(options: { prefix?: string } = {}): Promise<LimitInfo[]> {
+    checkKnownKeys('options', options, ['prefix'])
+    let query = this.#db.selectFrom('limits').selectAll().orderBy('name')
+    if (options.prefix !== undefined) {
+      if (typeof options.prefix !== 'string') invalid('prefix', 'must be a string', options.prefix)
+      query = query.where(sql<boolean>`starts_with(name, ${options.prefix})`)
+    }
+    return (await query.execute()).map(toInfo)
+  }
+
+  /**
+   * Deletes a limit and returns it as it was; its leases stop counting against it and
+   * its waiters stop waiting for it. LimitNotFoundError when missing.
+   * @example
+   * await slots.limits.delete('gpu:gpu-1')
+   */
+  async delete(name: string): Promise<LimitInfo> {
+    checkLimitName(name)
+    const row = await callFunctionRow<Selectable<LimitsTable>>(this.#ctx.pool, this.#ctx.schema, 'delete_limit', [name])
+    return toInfo(row)
+  }
+
+  async #put(name: string, s: Partial<LimitSettings>, mode: 'create' | 'upsert' | 'update'): Promise<LimitInfo> {
+    const row = await callFunctionRow<Selectable<LimitsTable>>(this.#ctx.pool, this.#ctx.schema, 'put_limit', [
+      name,
+      s.slots ?? null,
+      s.active ?? null,
+      s.slotDecayPerSecond ?? null,
+      mode,
+    ])
+    const info = toInfo(row)
+    if (info.active && info.activeSlots > info.slots) {
+      this.#warn(`limit ${name} has ${info.activeSlots} slots in use, above its ${info.slots} slots: no new grant until usage drops below`)
+    }
+    return info
+  }
+}

@@ -1,0 +1,102 @@
+import pg from 'pg'
+
+/** @internal */
+export interface ListenerEvents {
+  /** A NOTIFY payload arrived (a granted waiter's ticket). */
+  onNotify(payload: string): void
+  /** LISTEN is (again) in effect: notifications sent while it was not may have been missed. */
+  onListening(): void
+}
+
+const maxBackoffMs = 5000
+const healthCheckMs = 15_000
+
+/**
+ * The one LISTEN connection of a coordinator, outside the pool. Reconnects with capped,
+ * jittered backoff, checks itself with `pg_listening_channels()`, and reports every
+ * (re)start of listening so pending waiters are re-checked. NOTIFY is only a latency hint.
+ * @internal
+ */
+export class Listener {
+  readonly #config: pg.ClientConfig
+  readonly #channel: string
+  readonly #events: ListenerEvents
+  #client: pg.Client | undefined
+  #attempt = 0
+  #retryTimer: NodeJS.Timeout | undefined
+  #healthTimer: NodeJS.Timeout | undefined
+  #stopped = false
+  #listening = false
+
+  constructor(config: pg.ClientConfig, channel: string, events: ListenerEvents) {
+    this.#config = config
+    this.#channel = channel
+    this.#events = events
+  }
+
+  get listening(): boolean {
+    return this.#listening
+  }
+
+  start(): void {
+    if (this.#client || this.#retryTimer || this.#stopped) return
+    void this.#connect()
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    clearTimeout(this.#retryTimer)
+    clearInterval(this.#healthTimer)
+    const client = this.#client
+    this.#client = undefined
+    this.#listening = false
+    await client?.end().catch(() => {})
+  }
+
+  async #connect(): Promise<void> {
+    this.#retryTimer = undefined
+    const client = new pg.Client({ ...this.#config, application_name: 'pgslots-listener', keepAlive: true })
+    this.#client = client
+    client.on('notification', (message) => {
+      if (message.channel === this.#channel && message.payload) this.#events.onNotify(message.payload)
+    })
+    client.on('error', () => this.#lost(client))
+    client.on('end', () => this.#lost(client))
+    try {
+      await client.connect()
+      await client.query(`LISTEN "${this.#channel}"`)
+    } catch {
+      this.#lost(client)
+      return
+    }
+    if (this.#client !== client) return
+    this.#attempt = 0
+    this.#listening = true
+    clearInterval(this.#healthTimer)
+    this.#healthTimer = setInterval(() => void this.#checkHealth(client), healthCheckMs)
+    this.#healthTimer.unref()
+    this.#events.onListening()
+  }
+
+  async #checkHealth(client: pg.Client): Promise<void> {
+    try {
+      const result = await client.query('SELECT 1 FROM pg_listening_channels() AS c WHERE c = $1', [this.#channel])
+      if (result.rowCount === 0) throw new Error('not listening')
+    } catch {
+      this.#lost(client)
+    }
+  }
+
+  #lost(client: pg.Client): void {
+    if (this.#client !== client) return
+    this.#client = undefined
+    this.#listening = false
+    clearInterval(this.#healthTimer)
+    client.end().catch(() => {})
+    if (this.#stopped) return
+    const capped = Math.min(maxBackoffMs, 50 * 2 ** this.#attempt)
+    this.#attempt += 1
+    this.#retryTimer = setTimeout(() => void this.#connect(), capped / 2 + Math.random() * (capped / 2))
+    this.#retryTimer.unref()
+  }
+}

@@ -1,0 +1,122 @@
+import { hostname } from 'node:os'
+import type pg from 'pg'
+import { checkBoolean, checkInteger, checkKnownKeys, checkString, invalid } from './validate.js'
+
+/** Who holds a lease, as stored in `leases.holder` (any JSON value). */
+export type Holder = string | Record<string, unknown>
+
+export interface CoordinatorOptions {
+  /** PostgreSQL URL; defaults to `DATABASE_URL`, then the `PG*` environment variables. */
+  connectionString?: string
+  /** A pool of yours to use instead of opening one; pgslots never closes it. */
+  pool?: pg.Pool
+  /** Schema of the pgslots tables and functions (lowercase identifier). Default `pgslots`. */
+  schema?: string
+  /** Recorded on every lease. Default `${hostname}:${pid}`. */
+  holder?: Holder
+  /** Use LISTEN/NOTIFY for handoff. `false` (or a pooler that drops notifications) means polling. */
+  listen?: boolean
+  /** Direct (non-pooled) URL for the LISTEN connection when `connectionString` points at a pooler. */
+  listenConnectionString?: string
+  /** Run the leader-elected in-process reaper. Default true. */
+  reaper?: boolean
+  /** How often the in-process reaper runs. Default 5000 ms. */
+  reaperIntervalMs?: number
+  /** Default lease time-to-live. Default 30000 ms. */
+  ttlMs?: number
+  /** How often this process heartbeats its waiters and re-checks them. Default 1000 ms. */
+  pollIntervalMs?: number
+  /** Connections in the pool opened by pgslots. Default 10. */
+  maxConnections?: number
+  /** Receives warnings (missing limits, lowered slots...). Default `console.warn`. */
+  onWarning?: (message: string) => void
+}
+
+/** @internal */
+export interface ResolvedOptions {
+  connectionString: string | undefined
+  pool: pg.Pool | undefined
+  schema: string
+  holder: Holder
+  listen: boolean
+  listenConnectionString: string | undefined
+  reaper: boolean
+  reaperIntervalMs: number
+  ttlMs: number
+  pollIntervalMs: number
+  maxConnections: number
+  onWarning: (message: string) => void
+}
+
+const knownKeys = [
+  'connectionString',
+  'pool',
+  'schema',
+  'holder',
+  'listen',
+  'listenConnectionString',
+  'reaper',
+  'reaperIntervalMs',
+  'ttlMs',
+  'pollIntervalMs',
+  'maxConnections',
+  'onWarning',
+] as const
+
+/** Lowercase identifier, short enough that `pgslots_<schema>` fits a NOTIFY channel name. */
+const schemaPattern = /^[a-z_][a-z0-9_]{0,49}$/
+
+export function checkSchema(value: unknown): string {
+  if (typeof value !== 'string' || !schemaPattern.test(value)) {
+    invalid('schema', 'must be a lowercase identifier of 1-50 characters (a-z, 0-9, _)', value)
+  }
+  return value
+}
+
+export function checkHolder(field: string, value: unknown): Holder {
+  if (typeof value === 'string' && value.length > 0 && value.length <= 1000) return value
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const json = JSON.stringify(value)
+    if (json.length <= 10_000) return value as Record<string, unknown>
+  }
+  return invalid(field, 'must be a string of 1-1000 characters or a JSON object under 10 kB', value)
+}
+
+export function checkTtlMs(field: string, value: unknown): number {
+  return checkInteger(field, value, 100, 7 * 24 * 3600 * 1000)
+}
+
+/** Applies defaults, then validates; errors name the offending field. */
+export function resolveOptions(input: CoordinatorOptions = {}): ResolvedOptions {
+  if (input === null || typeof input !== 'object') invalid('options', 'must be an object', input)
+  checkKnownKeys('options', input, knownKeys)
+  const o = {
+    connectionString: input.connectionString ?? (input.pool ? undefined : process.env.DATABASE_URL),
+    pool: input.pool,
+    schema: input.schema ?? 'pgslots',
+    holder: input.holder ?? `${hostname()}:${process.pid}`,
+    listen: input.listen ?? true,
+    listenConnectionString: input.listenConnectionString,
+    reaper: input.reaper ?? true,
+    reaperIntervalMs: input.reaperIntervalMs ?? 5000,
+    ttlMs: input.ttlMs ?? 30_000,
+    pollIntervalMs: input.pollIntervalMs ?? 1000,
+    maxConnections: input.maxConnections ?? 10,
+    onWarning: input.onWarning ?? ((message: string) => console.warn(`pgslots: ${message}`)),
+  }
+  if (o.connectionString !== undefined) checkString('connectionString', o.connectionString)
+  if (o.listenConnectionString !== undefined) checkString('listenConnectionString', o.listenConnectionString)
+  if (o.pool !== undefined && (typeof o.pool !== 'object' || typeof o.pool.query !== 'function')) {
+    invalid('pool', 'must be a pg.Pool', o.pool)
+  }
+  checkSchema(o.schema)
+  checkHolder('holder', o.holder)
+  checkBoolean('listen', o.listen)
+  checkBoolean('reaper', o.reaper)
+  checkInteger('reaperIntervalMs', o.reaperIntervalMs, 100, 3_600_000)
+  checkTtlMs('ttlMs', o.ttlMs)
+  checkInteger('pollIntervalMs', o.pollIntervalMs, 10, 60_000)
+  checkInteger('maxConnections', o.maxConnections, 1, 1000)
+  if (typeof o.onWarning !== 'function') invalid('onWarning', 'must be a function', o.onWarning)
+  return o
+}

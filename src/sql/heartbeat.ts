@@ -1,0 +1,15 @@
+import { callFunction } from '../db/call-function.js'
+import type { SqlContext } from './context.js'
+
+/** @internal */
+export interface HeartbeatRow extends Record<string, unknown> {
+  waiter_id: string
+  status: 'granted' | 'waiting' | 'gone'
+  next_expiry: Date | null
+  db_now: Date
+}
+
+/** Keeps all of a process's waiters alive in one call and says which were granted. @internal */
+export function heartbeatWaiters(ctx: SqlContext, waiterIds: string[]): Promise<HeartbeatRow[]> {
+  return callFunction<HeartbeatRow>(ctx.pool, ctx.schema, 'heartbeat', [waiterIds])
+}

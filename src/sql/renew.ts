@@ -1,0 +1,8 @@
+import { callFunctionRow, interval } from '../db/call-function.js'
+import type { AcquireRow } from './acquire.js'
+import type { SqlContext } from './context.js'
+
+/** Extends a live lease by `ttlMs` from database now; throws LeaseLostError when it is gone. @internal */
+export function renewLease(ctx: SqlContext, leaseId: string, ttlMs: number): Promise<AcquireRow> {
+  return callFunctionRow<AcquireRow>(ctx.pool, ctx.schema, 'renew', [leaseId, interval(ttlMs)])
+}

@@ -1,0 +1,68 @@
+import { ValidationError } from './errors.js'
+
+/** Throws a ValidationError that names the field and shows the offending value. */
+export function invalid(field: string, rule: string, value: unknown): never {
+  throw new ValidationError(`${field}: ${rule}, got ${show(value)}`)
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'number') return String(value)
+  if (typeof value === 'function') return 'a function'
+  try {
+    return JSON.stringify(value) ?? String(value)
+  } catch {
+    return String(value)
+  }
+}
+
+/** Rejects keys the caller did not mean to pass (typos would otherwise be silently ignored). */
+export function checkKnownKeys(field: string, value: object, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) invalid(`${field}.${key}`, `unknown option (known: ${known.join(', ')})`, key)
+  }
+}
+
+// C0 controls, DEL and C1 controls.
+// eslint-disable-next-line no-control-regex
+const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/
+
+/** A limit name: 1–200 characters, no control characters. */
+export function checkLimitName(value: unknown, field = 'name'): string {
+  if (typeof value !== 'string' || value.length < 1 || [...value].length > 200 || controlCharacters.test(value)) {
+    invalid(field, 'must be a string of 1-200 characters without control characters', value)
+  }
+  return value
+}
+
+/** One name or a non-empty array of names. */
+export function checkLimitNames(value: unknown): string[] {
+  const names = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(names) || names.length === 0) invalid('names', 'must be a limit name or a non-empty array of names', value)
+  return names.map((name, index) => checkLimitName(name, Array.isArray(value) ? `names[${index}]` : 'names'))
+}
+
+export function checkInteger(field: string, value: unknown, min: number, max = 2_147_483_647): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    invalid(field, `must be an integer between ${min} and ${max}`, value)
+  }
+  return value
+}
+
+export function checkNumber(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max) {
+    invalid(field, `must be a number between ${min} and ${max}`, value)
+  }
+  return value
+}
+
+export function checkBoolean(field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') invalid(field, 'must be true or false', value)
+  return value
+}
+
+export function checkString(field: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) invalid(field, 'must be a non-empty string', value)
+  return value
+}

@@ -1,0 +1,197 @@
+import { AcquireTimeoutError, PgSlotsError } from './errors.js'
+import type { AcquireRow } from './sql/acquire.js'
+import { cancelWait } from './sql/cancel-wait.js'
+import { claimGrant } from './sql/claim.js'
+import type { SqlContext } from './sql/context.js'
+import { heartbeatWaiters } from './sql/heartbeat.js'
+
+/** One queued request of this process. */
+interface PendingWaiter {
+  waiterId: string
+  ticket: string
+  wake(): void
+  /** Wake at this local performance.now() time (earliest blocking lease expiry). */
+  wakeAt(localTime: number): void
+}
+
+/** @internal */
+export interface WaitRequest {
+  row: AcquireRow
+  /** performance.now() deadline, Infinity for none. */
+  deadline: number
+  signal: AbortSignal | undefined
+  describe: string
+}
+
+/**
+ * The waiters of one coordinator: wakes them on NOTIFY (by public ticket), keeps them
+ * alive with one batched heartbeat per poll, and is the safety net that finds grants
+ * whose notification was lost. Without LISTEN it polls adaptively: fast right after
+ * activity, backing off to `pollIntervalMs` while nothing changes.
+ * @internal
+ */
+export class WaitRegistry {
+  readonly #ctx: SqlContext
+  readonly #pollIntervalMs: number
+  readonly #byTicket = new Map<string, PendingWaiter>()
+  #pollTimer: NodeJS.Timeout | undefined
+  #pollDue = 0
+  #fastDelay = 10
+  #fastPolling = false
+  #closed = false
+
+  constructor(ctx: SqlContext, pollIntervalMs: number) {
+    this.#ctx = ctx
+    this.#pollIntervalMs = pollIntervalMs
+  }
+
+  get size(): number {
+    return this.#byTicket.size
+  }
+
+  /** Polls adaptively (no LISTEN, or a pooler that drops notifications). */
+  set fastPolling(on: boolean) {
+    this.#fastPolling = on
+    this.#fastDelay = 10
+    if (on) this.#schedulePoll(10)
+  }
+
+  wake(ticket: string): void {
+    this.#byTicket.get(ticket)?.wake()
+  }
+
+  /** After (re)connecting the listener, every pending ticket is re-checked. */
+  wakeAll(): void {
+    for (const waiter of this.#byTicket.values()) waiter.wake()
+  }
+
+  close(): void {
+    this.#closed = true
+    clearTimeout(this.#pollTimer)
+  }
+
+  /**
+   * Waits until the queued request of `row` is granted and claims it. Returns the claimed
+   * lease row and when the claim was sent, or null when the waiter was lost (expired while unreachable) and must be
+   * queued again. On timeout or abort the waiter is cancelled — a grant that raced it is
+   * released — and the error is thrown.
+   */
+  async waitForGrant(request: WaitRequest): Promise<{ row: AcquireRow; sentAt: number } | null> {
+    const { row, deadline, signal } = request
+    const waiterId = row.waiter_id as string
+    const ticket = row.ticket as string
+    let wakeUp: () => void = () => {}
+    let woken = true // claim once at once: a grant may have landed before we registered
+    let expiryTimer: NodeJS.Timeout | undefined
+    const waiter: PendingWaiter = {
+      waiterId,
+      ticket,
+      wake: () => {
+        woken = true
+        wakeUp()
+      },
+      wakeAt: (localTime) => {
+        clearTimeout(expiryTimer)
+        expiryTimer = setTimeout(waiter.wake, Math.max(0, localTime - performance.now()) + 2)
+        expiryTimer.unref()
+      },
+    }
+    this.#byTicket.set(ticket, waiter)
+    this.#fastDelay = 10
+    this.#schedulePoll(this.#fastPolling ? 10 : this.#pollIntervalMs)
+    if (row.next_expiry) waiter.wakeAt(localTime(row.next_expiry, row.db_now))
+    woken = false
+    let retryDelay = 50
+    try {
+      for (;;) {
+        if (!woken) await sleepUntilWoken(deadline, signal, (resolve) => (wakeUp = resolve))
+        woken = false
+        if (signal?.aborted || performance.now() >= deadline) {
+          await cancelWait(this.#ctx, waiterId).catch(() => {}) // else it expires with its heartbeat
+          throw signal?.aborted ? signal.reason : new AcquireTimeoutError(`timed out waiting for ${request.describe}`)
+        }
+        let claimed: AcquireRow
+        const sentAt = performance.now()
+        try {
+          claimed = await claimGrant(this.#ctx, waiterId)
+        } catch (error) {
+          if (error instanceof PgSlotsError) throw error
+          // Database unreachable: retry with backoff until the deadline.
+          await sleepUntilWoken(Math.min(deadline, performance.now() + retryDelay), signal, () => {})
+          retryDelay = Math.min(retryDelay * 2, 2000)
+          woken = true
+          continue
+        }
+        retryDelay = 50
+        if (claimed.status === 'acquired') return { row: claimed, sentAt }
+        if (claimed.status === 'gone') return null
+        if (claimed.next_expiry) waiter.wakeAt(localTime(claimed.next_expiry, claimed.db_now))
+      }
+    } finally {
+      clearTimeout(expiryTimer)
+      this.#byTicket.delete(ticket)
+    }
+  }
+
+  /** Polls after `delay` ms unless a poll is already due sooner. The timer keeps the process alive while requests wait. */
+  #schedulePoll(delay: number): void {
+    if (this.#closed || this.#byTicket.size === 0) return
+    const due = performance.now() + delay
+    if (this.#pollTimer && this.#pollDue <= due) return
+    clearTimeout(this.#pollTimer)
+    this.#pollDue = due
+    this.#pollTimer = setTimeout(() => void this.#poll(), delay * (0.75 + Math.random() * 0.5))
+  }
+
+  async #poll(): Promise<void> {
+    this.#pollTimer = undefined
+    const waiters = [...this.#byTicket.values()]
+    if (waiters.length === 0 || this.#closed) return
+    let changed = false
+    try {
+      const rows = await heartbeatWaiters(
+        this.#ctx,
+        waiters.map((w) => w.waiterId),
+      )
+      const byId = new Map(waiters.map((w) => [w.waiterId, w]))
+      for (const row of rows) {
+        const waiter = byId.get(row.waiter_id)
+        if (!waiter) continue
+        if (row.status !== 'waiting') {
+          changed = true
+          waiter.wake()
+        } else if (row.next_expiry) {
+          waiter.wakeAt(localTime(row.next_expiry, row.db_now))
+        }
+      }
+    } catch {
+      // Unreachable database: the waiters' own claims retry; keep heartbeating.
+    }
+    // Adaptive polling: fast right after a grant, backing off while nothing changes.
+    this.#fastDelay = changed ? 10 : Math.min(this.#fastDelay * 1.5, this.#pollIntervalMs)
+    this.#schedulePoll(this.#fastPolling ? this.#fastDelay : this.#pollIntervalMs)
+  }
+}
+
+/** Converts a database timestamp to local performance.now() time via a database `now()`. */
+function localTime(at: Date, dbNow: Date): number {
+  return performance.now() + (at.getTime() - dbNow.getTime())
+}
+
+function sleepUntilWoken(
+  deadline: number,
+  signal: AbortSignal | undefined,
+  register: (resolve: () => void) => void,
+): Promise<void> {
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    if (Number.isFinite(deadline)) timer = setTimeout(done, Math.max(0, deadline - performance.now()))
+    signal?.addEventListener('abort', done, { once: true })
+    register(done)
+  })
+}

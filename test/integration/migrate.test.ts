@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+
+describe('migrate()', () => {
+  let t: TestSchema
+  beforeAll(async () => {
+    t = await createTestSchema({ migrate: false })
+  })
+  afterAll(() => t.cleanup())
+
+  it('is safe from several coordinators at once and idempotent afterwards', async () => {
+    const runs = await Promise.all([1, 2, 3, 4].map(() => t.coordinator().migrate()))
+    const applied = runs.flatMap((r) => r.applied)
+    expect(applied).toEqual(['0001_tables', '0002_internal_functions', '0003_lease_functions', '0004_limit_functions'])
+    expect((await t.coordinator().migrate()).applied).toEqual([])
+  })
+
+  it('keeps its own migrations table inside its schema', async () => {
+    const tables = await t.query<{ table_name: string }>(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+      [t.schema],
+    )
+    expect(tables.map((r) => r.table_name)).toEqual([
+      'events',
+      'lease_limits',
+      'leases',
+      'limits',
+      'pgslots_migrations',
+      'settings',
+      'waiter_limits',
+      'waiters',
+    ])
+    const publicTables = await t.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE '%migrations%'",
+    )
+    expect(publicTables[0]?.n).toBe(0)
+  })
+
+  it('pins search_path on every function so callers cannot redirect table names', async () => {
+    const unpinned = await t.query<{ proname: string }>(
+      `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+       WHERE n.nspname = $1 AND NOT coalesce(p.proconfig, '{}') @> ARRAY[$2]`,
+      [t.schema, `search_path=${t.schema}, pg_temp`],
+    )
+    expect(unpinned).toEqual([])
+  })
+
+  it('enforces the table constraints even for raw SQL', async () => {
+    const bad = [
+      "INSERT INTO limits (name, slots) VALUES ('', 1)",
+      "INSERT INTO limits (name, slots) VALUES ('x', -1)",
+      `INSERT INTO limits (name, slots) VALUES ('${'n'.repeat(201)}', 1)`,
+      "INSERT INTO limits (name, slots) VALUES (E'tab\\there', 1)",
+      "INSERT INTO limits (name, slots, slot_decay_per_second) VALUES ('y', 1, -0.5)",
+      "INSERT INTO lease_limits (limit_name, lease_id, occupy) VALUES ('nope', gen_random_uuid(), 1)",
+    ]
+    for (const statement of bad) {
+      await expect(t.query(statement), statement).rejects.toThrow()
+    }
+  })
+})
