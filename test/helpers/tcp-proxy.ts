@@ -1,0 +1,83 @@
+import { createServer, type Server, type Socket } from 'node:net'
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of Postgres that can stall every connection
+ * (half-open: bytes are swallowed, nothing is closed) or cut them, to simulate a
+ * network partition between a client and the database.
+ */
+export class TcpProxy {
+  readonly #server: Server
+  readonly #pairs = new Set<[Socket, Socket]>()
+  #stalled = false
+  port = 0
+
+  constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {
+    this.#server = createServer((client) => this.#accept(client))
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve))
+    const address = this.#server.address()
+    if (typeof address !== 'object' || !address) throw new Error('proxy has no port')
+    this.port = address.port
+    return this
+  }
+
+  /** Rewrites a postgres URL to go through this proxy. */
+  url(databaseUrl: string): string {
+    const url = new URL(databaseUrl)
+    url.hostname = '127.0.0.1'
+    url.port = String(this.port)
+    return url.toString()
+  }
+
+  /** Stops forwarding in both directions without closing anything. */
+  stall(): void {
+    this.#stalled = true
+  }
+
+  resume(): void {
+    this.#stalled = false
+  }
+
+  /** Destroys every proxied connection (like a reset). */
+  cut(): void {
+    for (const [a, b] of this.#pairs) {
+      a.destroy()
+      b.destroy()
+    }
+    this.#pairs.clear()
+  }
+
+  async stop(): Promise<void> {
+    this.cut()
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()))
+  }
+
+  #accept(client: Socket): void {
+    if (this.#stalled) {
+      client.on('error', () => {})
+      return // never answered: a connect attempt hangs like a partitioned host
+    }
+    const upstream = new (client.constructor as typeof Socket)()
+    const pair: [Socket, Socket] = [client, upstream]
+    this.#pairs.add(pair)
+    const forward = (from: Socket, to: Socket) =>
+      from.on('data', (chunk) => {
+        if (!this.#stalled) to.write(chunk)
+      })
+    forward(client, upstream)
+    forward(upstream, client)
+    const close = () => {
+      this.#pairs.delete(pair)
+      client.destroy()
+      upstream.destroy()
+    }
+    client.on('error', close).on('close', close)
+    upstream.on('error', close).on('close', close)
+    upstream.connect(this.targetPort, this.targetHost)
+  }
+}

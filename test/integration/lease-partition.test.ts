@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { LeaseLostError } from '../../src/index.js'
+import { TcpProxy } from '../helpers/tcp-proxy.js'
+import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+
+describe('lease under a network partition', () => {
+  let t: TestSchema
+  let proxy: TcpProxy
+  beforeAll(async () => {
+    t = await createTestSchema()
+    const target = new URL(t.url)
+    proxy = await new TcpProxy(target.hostname, Number(target.port)).start()
+  })
+  afterAll(async () => {
+    await proxy.stop()
+    await t.cleanup()
+  })
+
+  it('tells the holder before the database could give its slots to anyone else', async () => {
+    const admin = t.coordinator()
+    await admin.limits.create('cut', { slots: 1 })
+    const holder = t.coordinator({ connectionString: proxy.url(t.url), listen: false })
+    const lease = await holder.acquire('cut', { ttlMs: 2000 })
+    proxy.stall() // renewals now hang: no answer, no error
+
+    const reason = await new Promise<unknown>((resolve) =>
+      lease.signal.addEventListener('abort', () => resolve(lease.signal.reason), { once: true }),
+    )
+    const [row] = await t.query<{ now: Date; expires_at: Date }>(
+      'SELECT clock_timestamp() AS now, expires_at FROM leases WHERE fencing_token = $1',
+      [lease.fencingToken.toString()],
+    )
+    expect(reason).toBeInstanceOf(LeaseLostError)
+    // Still live in the database when the holder stopped trusting it.
+    expect(row).toBeDefined()
+    expect(row!.now.getTime()).toBeLessThan(row!.expires_at.getTime())
+    // After expiry the slot goes to someone else.
+    const next = await admin.acquire('cut', { timeoutMs: 5000 })
+    expect(next.fencingToken).toBeGreaterThan(lease.fencingToken)
+    await next.release()
+    proxy.resume()
+    proxy.cut()
+  })
+})
