@@ -70,9 +70,17 @@ export class Coordinator {
       const config = this.#options.listenConnectionString
         ? { connectionString: this.#options.listenConnectionString }
         : this.#pool.clientConfig
-      this.#listener = new Listener(config, `pgslots_${this.schema}`, {
+      const channel = `pgslots_${this.schema}`
+      this.#listener = new Listener(config, channel, {
         onNotify: (ticket) => this.#waiters.wake(ticket),
         onListening: () => this.#waiters.wakeAll(),
+        onUnreliable: () => {
+          this.#waiters.fastPolling = true
+          this.#options.onWarning(
+            'LISTEN/NOTIFY does not reach this connection (a transaction-mode pooler?): polling instead; set listenConnectionString to a direct URL for instant handoff',
+          )
+        },
+        sendProbe: async (payload) => void (await this.#pool.pool.query('SELECT pg_notify($1, $2)', [channel, payload])),
       })
     } else {
       this.#waiters.fastPolling = true

@@ -6,15 +6,22 @@ export interface ListenerEvents {
   onNotify(payload: string): void
   /** LISTEN is (again) in effect: notifications sent while it was not may have been missed. */
   onListening(): void
+  /** A NOTIFY sent through the pool never arrived (e.g. LISTEN through a transaction pooler). */
+  onUnreliable(): void
+  /** Sends a NOTIFY with this payload through the pool the coordinator acquires through. */
+  sendProbe(payload: string): Promise<void>
 }
 
 const maxBackoffMs = 5000
 const healthCheckMs = 15_000
+const probeTimeoutMs = 3000
 
 /**
  * The one LISTEN connection of a coordinator, outside the pool. Reconnects with capped,
  * jittered backoff, checks itself with `pg_listening_channels()`, and reports every
  * (re)start of listening so pending waiters are re-checked. NOTIFY is only a latency hint.
+ * On connect it proves the path end to end: a NOTIFY sent through the pool must arrive.
+ * Through a transaction-mode pooler it does not, and the coordinator falls back to polling.
  * @internal
  */
 export class Listener {
@@ -27,6 +34,7 @@ export class Listener {
   #healthTimer: NodeJS.Timeout | undefined
   #stopped = false
   #listening = false
+  #probes = new Map<string, () => void>()
 
   constructor(config: pg.ClientConfig, channel: string, events: ListenerEvents) {
     this.#config = config
@@ -58,7 +66,10 @@ export class Listener {
     const client = new pg.Client({ ...this.#config, application_name: 'pgslots-listener', keepAlive: true })
     this.#client = client
     client.on('notification', (message) => {
-      if (message.channel === this.#channel && message.payload) this.#events.onNotify(message.payload)
+      if (message.channel !== this.#channel || !message.payload) return
+      const probe = this.#probes.get(message.payload)
+      if (probe) probe()
+      else this.#events.onNotify(message.payload)
     })
     client.on('error', () => this.#lost(client))
     client.on('end', () => this.#lost(client))
@@ -70,12 +81,37 @@ export class Listener {
       return
     }
     if (this.#client !== client) return
+    if (!(await this.#probe())) {
+      if (this.#client === client) this.#events.onUnreliable()
+      await this.stop()
+      return
+    }
+    if (this.#client !== client) return
     this.#attempt = 0
     this.#listening = true
     clearInterval(this.#healthTimer)
     this.#healthTimer = setInterval(() => void this.#checkHealth(client), healthCheckMs)
     this.#healthTimer.unref()
     this.#events.onListening()
+  }
+
+  /** True when a NOTIFY sent through the pool reaches this connection. */
+  async #probe(): Promise<boolean> {
+    const payload = `probe:${Math.random().toString(36).slice(2)}`
+    let timer: NodeJS.Timeout | undefined
+    const arrived = new Promise<boolean>((resolve) => {
+      this.#probes.set(payload, () => resolve(true))
+      timer = setTimeout(() => resolve(false), probeTimeoutMs)
+    })
+    try {
+      await this.#events.sendProbe(payload)
+      return await arrived
+    } catch {
+      return true // the pool is unreachable right now: keep listening, the safety poll covers
+    } finally {
+      clearTimeout(timer)
+      this.#probes.delete(payload)
+    }
   }
 
   async #checkHealth(client: pg.Client): Promise<void> {
