@@ -40,14 +40,16 @@ END $$;
 CREATE FUNCTION _check_request(p_names text[], p_occupy integer, p_ttl interval)
 RETURNS text[] LANGUAGE plpgsql AS $$
 DECLARE
-  v_name text;
+  v_bad text;
 BEGIN
   IF p_names IS NULL OR cardinality(p_names) = 0 THEN
     RAISE EXCEPTION USING ERRCODE = 'PS400', MESSAGE = 'names: at least one limit name is required';
   END IF;
-  FOREACH v_name IN ARRAY p_names LOOP
-    PERFORM _check_name(v_name);
-  END LOOP;
+  SELECT n INTO v_bad FROM unnest(p_names) AS n
+  WHERE n IS NULL OR char_length(n) NOT BETWEEN 1 AND 200 OR n ~ '[[:cntrl:]]' LIMIT 1;
+  IF FOUND THEN
+    PERFORM _check_name(v_bad);
+  END IF;
   IF p_occupy IS NULL OR p_occupy < 1 THEN
     RAISE EXCEPTION USING ERRCODE = 'PS400', MESSAGE = format('occupy: must be an integer >= 1, got %s', p_occupy);
   END IF;

@@ -90,15 +90,17 @@ BEGIN
   GET DIAGNOSTICS pruned_events = ROW_COUNT;
 END $$;
 
--- Pins search_path on every function of this schema, so callers' search_path cannot
--- redirect the unqualified table names inside them. Re-run by each later migration.
+-- Pins search_path on every public function of this schema, so callers' search_path
+-- cannot redirect the unqualified table names inside them. Internal `_` helpers run under
+-- the pinned path of their caller; pinning them too would cost a GUC switch per nested
+-- call on the hot path. Re-run by each later migration.
 CREATE FUNCTION _pin_search_path() RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   v_function regprocedure;
 BEGIN
   FOR v_function IN
     SELECT p.oid::regprocedure FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname = current_schema()
+    WHERE n.nspname = current_schema() AND p.proname NOT LIKE '\_%'
   LOOP
     EXECUTE format('ALTER FUNCTION %s SET search_path = %I, pg_temp', v_function, current_schema());
   END LOOP;

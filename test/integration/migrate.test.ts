@@ -36,13 +36,19 @@ describe('migrate()', () => {
     expect(publicTables[0]?.n).toBe(0)
   })
 
-  it('pins search_path on every function so callers cannot redirect table names', async () => {
+  it('pins search_path on every public function so callers cannot redirect table names', async () => {
     const unpinned = await t.query<{ proname: string }>(
       `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-       WHERE n.nspname = $1 AND NOT coalesce(p.proconfig, '{}') @> ARRAY[$2]`,
+       WHERE n.nspname = $1 AND p.proname NOT LIKE '\\_%' AND NOT coalesce(p.proconfig, '{}') @> ARRAY[$2]`,
       [t.schema, `search_path=${t.schema}, pg_temp`],
     )
     expect(unpinned).toEqual([])
+    const pinned = await t.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+       WHERE n.nspname = $1 AND p.proconfig IS NOT NULL`,
+      [t.schema],
+    )
+    expect(pinned[0]?.n).toBeGreaterThanOrEqual(11)
   })
 
   it('enforces the table constraints even for raw SQL', async () => {
