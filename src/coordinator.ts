@@ -1,4 +1,5 @@
 import { Kysely, PostgresDialect } from 'kysely'
+import { installCron, uninstallCron } from './cron.js'
 import { openPool, type PoolHandle } from './db/pool.js'
 import type { PgSlotsDatabase } from './db/schema.js'
 import { Lease } from './lease.js'
@@ -151,6 +152,22 @@ export class Coordinator {
    */
   reap(): Promise<ReapResult | null> {
     return reapIfLeader(this.#ctx)
+  }
+
+  /**
+   * Schedules `reap()` with pg_cron (when the extension is available), so expired leases
+   * are cleaned even when no coordinator runs. Returns the pg_cron job id.
+   * @example
+   * await slots.installCron()            // every minute
+   * await slots.installCron('10 seconds') // pg_cron >= 1.5
+   */
+  installCron(schedule = '* * * * *'): Promise<number> {
+    return installCron(this.#pool.pool, this.schema, schedule)
+  }
+
+  /** Removes the pg_cron job of this schema; false when there was none. @example await slots.uninstallCron() */
+  uninstallCron(): Promise<boolean> {
+    return uninstallCron(this.#pool.pool, this.schema)
   }
 
   /**

@@ -9,6 +9,8 @@ export interface EmbeddedDatabase {
   url: string
   port: number
   dataDir: string
+  /** Stops the server (fast shutdown: clients are disconnected), waits `downMs`, starts it again on the same port with the same data. */
+  restart(downMs?: number): Promise<void>
   stop(): Promise<void>
 }
 
@@ -51,7 +53,7 @@ export async function startEmbeddedPostgres(options: { log?: (line: string) => v
     port,
     user: 'postgres',
     password,
-    persistent: false,
+    persistent: true, // stop() must keep the data for restart(); it is removed in stop() below
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: [
@@ -70,6 +72,11 @@ export async function startEmbeddedPostgres(options: { log?: (line: string) => v
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     port,
     dataDir,
+    async restart(downMs = 0) {
+      await server.stop()
+      await new Promise((resolve) => setTimeout(resolve, downMs))
+      await server.start()
+    },
     async stop() {
       await server.stop()
       await rm(dataDir, { recursive: true, force: true })

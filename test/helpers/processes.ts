@@ -29,3 +29,31 @@ export function runWorker<Event = Record<string, unknown>>(name: string, job: ob
     })
   })
 }
+
+/** A helper process that keeps running; resolves its first JSON line, and lets the test kill it. */
+export async function startWorker<Event = Record<string, unknown>>(
+  name: string,
+  job: object,
+): Promise<{ first: Event; kill(signal?: NodeJS.Signals): Promise<void> }> {
+  const child = spawn(process.execPath, [builtHelper(name), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let err = ''
+  child.stderr.on('data', (chunk) => (err += chunk))
+  const first = await new Promise<Event>((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+      const line = out.split('\n')[0]
+      if (out.includes('\n') && line) resolve(JSON.parse(line) as Event)
+    })
+    child.on('close', (code) => reject(new Error(`${name} exited with ${code} before reporting: ${err}`)))
+  })
+  return {
+    first,
+    kill: (signal = 'SIGKILL') =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill(signal)
+      }),
+  }
+}

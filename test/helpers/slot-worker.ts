@@ -5,7 +5,7 @@ import { Coordinator } from '../../src/index.js'
 interface Job {
   url: string
   schema: string
-  action: 'try-acquire' | 'acquire-in-turn'
+  action: 'try-acquire' | 'acquire-in-turn' | 'hold'
   names: string[]
   /** try-acquire: concurrent attempts; acquire-in-turn: sequential requests. */
   count: number
@@ -15,6 +15,7 @@ interface Job {
   /** acquire-in-turn: how long each lease is held. */
   holdMs?: number
   label?: string
+  ttlMs?: number
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job
@@ -44,4 +45,11 @@ if (job.action === 'acquire-in-turn') {
   )
   await slots.close()
   process.exit(0)
+}
+
+if (job.action === 'hold') {
+  // Take the slots and keep them (renewing) until killed.
+  const lease = await slots.acquire(job.names, { occupy: job.occupy ?? 1, ttlMs: job.ttlMs ?? 2000, holder: job.label })
+  emit({ token: lease.fencingToken.toString(), expiresAt: lease.expiresAt.toISOString() })
+  setInterval(() => {}, 1 << 30)
 }
