@@ -67,7 +67,7 @@ CREATE TABLE waiter_limits (
 );
 CREATE INDEX waiter_limits_waiter_id_idx ON waiter_limits (waiter_id);
 
-CREATE TABLE events (
+CREATE TABLE event_log (
   id bigserial PRIMARY KEY,
   at timestamptz NOT NULL DEFAULT clock_timestamp(),
   kind text NOT NULL
@@ -79,7 +79,7 @@ CREATE TABLE events (
   wait_seconds double precision,
   held_seconds double precision
 );
-CREATE INDEX events_at_idx ON events (at);
+CREATE INDEX event_log_at_idx ON event_log (at);
 
 CREATE TABLE settings (
   key text PRIMARY KEY,
@@ -89,7 +89,7 @@ INSERT INTO settings (key, value) VALUES ('event_retention', '7 days');
 
 -- Down Migration
 DROP TABLE settings;
-DROP TABLE events;
+DROP TABLE event_log;
 DROP TABLE waiter_limits;
 DROP TABLE waiters;
 DROP TABLE lease_limits;

@@ -71,7 +71,7 @@ END $$;
 CREATE FUNCTION _record_event(p_kind text, p_names text[], p_occupy integer, p_token bigint,
                               p_holder jsonb, p_wait double precision, p_held double precision)
 RETURNS void LANGUAGE sql AS $$
-  INSERT INTO events (kind, names, occupy, fencing_token, holder, wait_seconds, held_seconds)
+  INSERT INTO event_log (kind, names, occupy, fencing_token, holder, wait_seconds, held_seconds)
   VALUES (p_kind, p_names, p_occupy, p_token, p_holder, p_wait, p_held)
 $$;
 

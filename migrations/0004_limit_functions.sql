@@ -85,7 +85,7 @@ BEGIN
       expired_waiters := expired_waiters + 1;
     END IF;
   END LOOP;
-  DELETE FROM events WHERE at < clock_timestamp()
+  DELETE FROM event_log WHERE at < clock_timestamp()
     - coalesce((SELECT value::interval FROM settings WHERE key = 'event_retention'), interval '7 days');
   GET DIAGNOSTICS pruned_events = ROW_COUNT;
 END $$;

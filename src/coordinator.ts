@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { Kysely, PostgresDialect } from 'kysely'
 import { installCron, uninstallCron } from './cron.js'
 import { openPool, type PoolHandle } from './db/pool.js'
@@ -58,6 +59,8 @@ export class Coordinator {
 
   constructor(options: CoordinatorOptions = {}) {
     this.#options = resolveOptions(options)
+    // Every pending request listens for close(): thousands of waiters are normal.
+    setMaxListeners(0, this.#closing.signal)
     this.schema = this.#options.schema
     this.#pool = openPool(this.#options)
     this.#ctx = { pool: this.#pool.pool, schema: this.schema }
@@ -87,6 +90,15 @@ export class Coordinator {
       this.#waiters.fastPolling = true
     }
     if (this.#options.reaper) this.#reaper = new Reaper(this.#ctx, this.#options.reaperIntervalMs)
+  }
+
+  /**
+   * Kysely on the pgslots schema, for your own read queries over the tables and views.
+   * @example
+   * const busy = await slots.db.selectFrom('limit_status').selectAll().where('waiting', '>', 0).execute()
+   */
+  get db(): Kysely<PgSlotsDatabase> {
+    return this.#db
   }
 
   /**
@@ -191,6 +203,7 @@ export class Coordinator {
     if (this.#closing.signal.aborted) throw this.#closing.signal.reason
     o.signal?.throwIfAborted()
     const signal = o.signal ? AbortSignal.any([o.signal, this.#closing.signal]) : this.#closing.signal
+    setMaxListeners(0, signal)
     const deadline = o.timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + o.timeoutMs
     const holder = o.holder ?? this.#options.holder
     const heartbeatMs = Math.max(15_000, this.#options.pollIntervalMs * 5)

@@ -1,13 +1,17 @@
 export { type AcquireOptions, Coordinator } from './coordinator.js'
 export type {
+  ActiveLeasesView,
   EventsTable,
   LeaseLimitsTable,
   LeasesTable,
+  LimitStatusView,
   LimitsTable,
   PgSlotsDatabase,
   SettingsTable,
+  StatsPerMinuteView,
   WaiterLimitsTable,
   WaitersTable,
+  WaitingView,
 } from './db/schema.js'
 export {
   AcquireTimeoutError,

@@ -12,8 +12,14 @@ export interface PgSlotsDatabase {
   lease_limits: LeaseLimitsTable
   waiters: WaitersTable
   waiter_limits: WaiterLimitsTable
-  events: EventsTable
+  event_log: EventsTable
   settings: SettingsTable
+  /** Views (read-only). */
+  events: EventsTable
+  limit_status: LimitStatusView
+  active_leases: ActiveLeasesView
+  waiting: WaitingView
+  stats_per_minute: StatsPerMinuteView
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>
@@ -86,4 +92,52 @@ export interface EventsTable {
 export interface SettingsTable {
   key: string
   value: string
+}
+
+export interface LimitStatusView {
+  name: string
+  slots: number
+  active: boolean
+  slot_decay_per_second: number
+  used: number
+  free: number
+  waiting: number
+  utilisation: string | null
+  denied: string
+  avg_occupancy_seconds: number
+  created_at: Date
+  updated_at: Date
+}
+
+export interface ActiveLeasesView {
+  fencing_token: string
+  names: string[]
+  occupy: number
+  holder: unknown
+  acquired_at: Date
+  expires_at: Date
+  age: unknown
+  expires_in: unknown
+}
+
+export interface WaitingView {
+  ticket: string
+  names: string[]
+  occupy: number
+  holder: unknown
+  created_at: Date
+  wait_age: unknown
+  granted: boolean
+}
+
+export interface StatsPerMinuteView {
+  minute: Date
+  limit_name: string
+  acquisitions: string
+  wait_p50_seconds: number | null
+  wait_p95_seconds: number | null
+  expirations: string
+  denials: string
+  revocations: string
+  avg_held_seconds: number | null
 }

@@ -55,7 +55,7 @@ describe('expiry', () => {
     const [queued] = await t.query<{ waiter_id: string }>(
       `SELECT * FROM acquire(ARRAY['reaped'], 1, '30 seconds', '"dead waiter"', true, false, '200 milliseconds')`,
     )
-    await t.query(`INSERT INTO events (kind, names, occupy, at) VALUES ('denied', '{old}', 1, now() - interval '8 days')`)
+    await t.query(`INSERT INTO event_log (kind, names, occupy, at) VALUES ('denied', '{old}', 1, now() - interval '8 days')`)
     await new Promise((r) => setTimeout(r, 400))
     const [result] = await t.query<{ expired_leases: number; expired_waiters: number; pruned_events: number }>(
       'SELECT * FROM reap()',

@@ -11,7 +11,13 @@ describe('migrate()', () => {
   it('is safe from several coordinators at once and idempotent afterwards', async () => {
     const runs = await Promise.all([1, 2, 3, 4].map(() => t.coordinator().migrate()))
     const applied = runs.flatMap((r) => r.applied)
-    expect(applied).toEqual(['0001_tables', '0002_internal_functions', '0003_lease_functions', '0004_limit_functions'])
+    expect(applied).toEqual([
+      '0001_tables',
+      '0002_internal_functions',
+      '0003_lease_functions',
+      '0004_limit_functions',
+      '0005_views',
+    ])
     expect((await t.coordinator().migrate()).applied).toEqual([])
   })
 
@@ -21,14 +27,19 @@ describe('migrate()', () => {
       [t.schema],
     )
     expect(tables.map((r) => r.table_name)).toEqual([
+      'active_leases',
+      'event_log',
       'events',
       'lease_limits',
       'leases',
+      'limit_status',
       'limits',
       'pgslots_migrations',
       'settings',
+      'stats_per_minute',
       'waiter_limits',
       'waiters',
+      'waiting',
     ])
     const publicTables = await t.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name LIKE '%migrations%'",

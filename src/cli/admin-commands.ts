@@ -1,0 +1,56 @@
+import type { Command } from 'commander'
+import { type GlobalOptions, openCoordinator, withCoordinator } from './context.js'
+import { parseInteger } from './parse.js'
+
+function say(global: GlobalOptions, json: unknown, text: string): void {
+  process.stdout.write(global.json ? `${JSON.stringify(json)}\n` : `${text}\n`)
+}
+
+/** `pgslots migrate` and `pgslots reaper ...` */
+export function registerAdminCommands(program: Command, global: () => GlobalOptions): void {
+  program
+    .command('migrate')
+    .description('create or upgrade the pgslots schema (idempotent)')
+    .action(async () => {
+      const result = await withCoordinator(global(), (s) => s.migrate())
+      say(global(), result, result.applied.length ? `applied ${result.applied.join(', ')}` : 'schema is up to date')
+    })
+
+  const reaper = program.command('reaper').description('expire leases and waiters of crashed holders')
+  reaper
+    .command('run')
+    .description('reap in a loop (leader-elected per pass), or once with --once')
+    .option('--once', 'one pass, then exit')
+    .option('--interval <ms>', 'pause between passes', parseInteger, 5000)
+    .action(async (flags: { once?: boolean; interval: number }) => {
+      const slots = openCoordinator(global())
+      const stop = new AbortController()
+      process.once('SIGINT', () => stop.abort())
+      process.once('SIGTERM', () => stop.abort())
+      try {
+        do {
+          const result = await slots.reap()
+          say(global(), result, result ? `reaped ${result.expiredLeases} leases, ${result.expiredWaiters} waiters, pruned ${result.prunedEvents} events` : 'another process is reaping')
+          if (flags.once) break
+          await new Promise((r) => setTimeout(r, flags.interval)).catch(() => {})
+        } while (!stop.signal.aborted)
+      } finally {
+        await slots.close()
+      }
+    })
+  reaper
+    .command('install-cron')
+    .description('schedule reap() with pg_cron')
+    .option('--schedule <cron>', 'cron schedule (pg_cron >= 1.5 also takes "10 seconds")', '* * * * *')
+    .action(async (flags: { schedule: string }) => {
+      const jobId = await withCoordinator(global(), (s) => s.installCron(flags.schedule))
+      say(global(), { jobId }, `pg_cron job ${jobId} runs reap() on "${flags.schedule}"`)
+    })
+  reaper
+    .command('uninstall-cron')
+    .description('remove the pg_cron job')
+    .action(async () => {
+      const removed = await withCoordinator(global(), (s) => s.uninstallCron())
+      say(global(), { removed }, removed ? 'pg_cron job removed' : 'no pg_cron job was installed')
+    })
+}

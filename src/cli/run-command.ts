@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process'
+import type { Command } from 'commander'
+import { type GlobalOptions, openCoordinator } from './context.js'
+import { parseInteger } from './parse.js'
+
+interface RunFlags {
+  occupy: number
+  timeout?: number
+  ttl?: number
+  strict?: boolean
+}
+
+/**
+ * `pgslots run NAME[,NAME] [-n occupy] -- CMD ARGS`: holds the slots while CMD runs,
+ * forwards SIGINT/SIGTERM to it, exits with its code, and stops it if the lease is lost.
+ */
+export function registerRunCommand(program: Command, global: () => GlobalOptions): void {
+  program
+    .command('run')
+    .description('hold slots while a command runs: pgslots run gpu:gpu-1 -n 1 -- python train.py')
+    .argument('<names>', 'limit name(s), comma separated')
+    .argument('<command...>', 'the command and its arguments (after --)')
+    .option('-n, --occupy <n>', 'slots to take on each limit', parseInteger, 1)
+    .option('--timeout <ms>', 'give up waiting for the slots after this long', parseInteger)
+    .option('--ttl <ms>', 'lease ttl (renewed every ttl/3)', parseInteger)
+    .option('--strict', 'fail when a limit does not exist')
+    .passThroughOptions()
+    .action(async (names: string, command: string[], flags: RunFlags) => {
+      const slots = openCoordinator(global())
+      const waiting = new AbortController()
+      const giveUp = () => waiting.abort(new Error('interrupted while waiting for slots'))
+      process.once('SIGINT', giveUp)
+      process.once('SIGTERM', giveUp)
+      try {
+        const lease = await slots.acquire(names.split(','), {
+          occupy: flags.occupy,
+          signal: waiting.signal,
+          ...(flags.timeout !== undefined && { timeoutMs: flags.timeout }),
+          ...(flags.ttl !== undefined && { ttlMs: flags.ttl }),
+          ...(flags.strict && { strict: true }),
+        })
+        process.off('SIGINT', giveUp)
+        process.off('SIGTERM', giveUp)
+        const [file, ...args] = command as [string, ...string[]]
+        const child = spawn(file, args, {
+          stdio: 'inherit',
+          env: { ...process.env, PGSLOTS_FENCING_TOKEN: lease.fencingToken.toString() },
+        })
+        const forward = (signal: NodeJS.Signals) => () => child.kill(signal)
+        const onInt = forward('SIGINT')
+        const onTerm = forward('SIGTERM')
+        process.on('SIGINT', onInt)
+        process.on('SIGTERM', onTerm)
+        let lost = false
+        lease.signal.addEventListener('abort', () => {
+          lost = true
+          process.stderr.write(`pgslots: ${(lease.signal.reason as Error).message}; stopping the command\n`)
+          child.kill('SIGTERM')
+          setTimeout(() => child.kill('SIGKILL'), 5000).unref()
+        })
+        const code = await new Promise<number>((resolve) => {
+          child.once('error', (error) => {
+            process.stderr.write(`pgslots: cannot run ${file}: ${error.message}\n`)
+            resolve(127)
+          })
+          child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 + signalNumber(signal) : 1)))
+        })
+        process.off('SIGINT', onInt)
+        process.off('SIGTERM', onTerm)
+        await lease.release().catch(() => {})
+        process.exitCode = lost ? 1 : code
+      } finally {
+        await slots.close()
+      }
+    })
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 1
+}
