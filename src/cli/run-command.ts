@@ -24,7 +24,6 @@ export function registerRunCommand(program: Command, global: () => GlobalOptions
     .option('--timeout <ms>', 'give up waiting for the slots after this long', parseInteger)
     .option('--ttl <ms>', 'lease ttl (renewed every ttl/3)', parseInteger)
     .option('--strict', 'fail when a limit does not exist')
-    .passThroughOptions()
     .action(async (names: string, command: string[], flags: RunFlags) => {
       const slots = openCoordinator(global())
       const waiting = new AbortController()

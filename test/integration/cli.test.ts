@@ -1,0 +1,127 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+
+const cli = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url))
+
+interface Result {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+describe('pgslots CLI (built, as a real process)', () => {
+  let t: TestSchema
+  const run = (args: string[], env: Record<string, string> = {}): Promise<Result> =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [cli, '--schema', t.schema, ...args], {
+        env: { ...process.env, DATABASE_URL: t.url, ...env },
+      })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (c) => (stdout += c))
+      child.stderr.on('data', (c) => (stderr += c))
+      child.on('close', (code) => resolve({ code, stdout, stderr }))
+    })
+
+  beforeAll(async () => {
+    t = await createTestSchema({ migrate: false })
+  })
+  afterAll(() => t.cleanup())
+
+  it('migrates, then reports the schema up to date', async () => {
+    expect((await run(['migrate'])).stdout).toMatch(/applied 0001_tables/)
+    expect((await run(['migrate'])).stdout).toMatch(/up to date/)
+  })
+
+  it('manages limits with prefect-style flags and --json listings', async () => {
+    expect((await run(['limit', 'create', 'gpu:gpu-1', '--limit', '2'])).code).toBe(0)
+    expect((await run(['limit', 'create', 'api:x', '--slots', '5', '--slot-decay-per-second', '1.5', '--disable'])).code).toBe(0)
+    const ls = await run(['--json', 'limit', 'ls'])
+    expect(JSON.parse(ls.stdout).map((l: { name: string; active: boolean }) => [l.name, l.active])).toEqual([
+      ['api:x', false],
+      ['gpu:gpu-1', true],
+    ])
+    expect((await run(['limit', 'ls', '--prefix', 'gpu:'])).stdout).toMatch(/gpu:gpu-1\s+2\s+0\s+true/)
+    expect(JSON.parse((await run(['--json', 'limit', 'update', 'gpu:gpu-1', '--slots', '3'])).stdout).slots).toBe(3)
+    expect(JSON.parse((await run(['--json', 'limit', 'enable', 'api:x'])).stdout).active).toBe(true)
+    expect(JSON.parse((await run(['--json', 'limit', 'disable', 'api:x'])).stdout).active).toBe(false)
+    const inspect = JSON.parse((await run(['--json', 'limit', 'inspect', 'gpu:gpu-1'])).stdout)
+    expect(inspect).toMatchObject({ name: 'gpu:gpu-1', slots: 3, holders: [] })
+    expect((await run(['limit', 'delete', 'api:x'])).code).toBe(0)
+    const missing = await run(['limit', 'inspect', 'api:x'])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toMatch(/^pgslots: limit not found: api:x\n$/)
+  })
+
+  it('exits 2 with one clear line on bad input', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['limit', 'create', 'x', '--slots', 'two'], /expected an integer/],
+      [['limit', 'create', 'x', '--slots', '-1'], /slots/],
+      [['limit', 'create', '', '--slots', '1'], /name/],
+      [['limit', 'frobnicate'], /unknown command/],
+      [['run', 'gpu:gpu-1', '-n', '0', '--', 'true'], /occupy/],
+      [['--schema', 'Bad"Schema', 'limit', 'ls'], /schema/],
+      [['demo', '--speed', '0'], /speed/],
+    ]
+    for (const [args, message] of cases) {
+      const result = await run(args)
+      expect(result.code, args.join(' ')).toBe(2)
+      expect(result.stderr, args.join(' ')).toMatch(message)
+    }
+  })
+
+  it('runs a command while holding slots, passing its exit code and fencing token', async () => {
+    const ok = await run(['run', 'gpu:gpu-1', '-n', '2', '--', process.execPath, '-e', 'console.log("token=" + process.env.PGSLOTS_FENCING_TOKEN)'])
+    expect(ok.code).toBe(0)
+    expect(ok.stdout).toMatch(/token=\d+/)
+    const failing = await run(['run', 'gpu:gpu-1', '--', process.execPath, '-e', 'process.exit(7)'])
+    expect(failing.code).toBe(7)
+    const [usage] = await t.query<{ used: number }>("SELECT used FROM limit_status WHERE name = 'gpu:gpu-1'")
+    expect(usage?.used).toBe(0)
+  })
+
+  it('stops the command when its lease is lost mid-run', async () => {
+    const running = run(['run', 'gpu:gpu-1', '--ttl', '1000', '--', process.execPath, '-e', 'setTimeout(() => {}, 60000)'])
+    let token: string | undefined
+    for (let i = 0; i < 100 && !token; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      token = (await t.query<{ t: string }>("SELECT fencing_token::text AS t FROM active_leases WHERE 'gpu:gpu-1' = ANY (names)"))[0]?.t
+    }
+    expect(token).toBeDefined()
+    const revoke = await run(['lease', 'revoke', token as string])
+    expect(revoke.stdout).toMatch(/revoked lease/)
+    const result = await running
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/lease lost/)
+  })
+
+  it('lists and revokes leases, reaps, and prints a watch frame', async () => {
+    const [held] = await t.query<{ fencing_token: string }>(
+      `SELECT * FROM acquire(ARRAY['gpu:gpu-1'], 1, '30 seconds', '{"host":"cli-test"}')`,
+    )
+    const ls = JSON.parse((await run(['--json', 'lease', 'ls', '--limit', 'gpu:gpu-1'])).stdout)
+    expect(ls).toEqual([expect.objectContaining({ fencingToken: held!.fencing_token, holder: { host: 'cli-test' } })])
+    expect(JSON.stringify(ls)).not.toMatch(/lease_id|"id"/)
+    const frame = await run(['watch', '--once'])
+    expect(frame.stdout).toMatch(/gpu:gpu-1 .*1\/3 used/)
+    expect(frame.stdout).toMatch(/cli-test/)
+    expect((await run(['lease', 'revoke', held!.fencing_token])).code).toBe(0)
+    const missing = await run(['lease', 'revoke', held!.fencing_token])
+    expect(missing.code).toBe(1)
+    const reap = JSON.parse((await run(['--json', 'reaper', 'run', '--once'])).stdout)
+    expect(reap).toMatchObject({ expiredLeases: 0 })
+    const cron = await run(['reaper', 'install-cron'])
+    expect(cron.code).toBe(1) // this server has no pg_cron: one clear line
+    expect(cron.stderr).toMatch(/^pgslots: .*pg_cron.*\n$/)
+  })
+
+  it('runs the demo and shows the GPU limit held while downloads overlap', async () => {
+    const demo = await run(['demo', '--speed', '10'])
+    expect(demo.code).toBe(0)
+    expect(demo.stdout).toMatch(/gpu-1: max 2 concurrent on GPU \(limit 2\), 10\/10 flows done, downloads overlapped: 10/)
+    expect(demo.stdout).toMatch(/gpu-2: max 2 concurrent on GPU \(limit 2\), 10\/10 flows done, downloads overlapped: 10/)
+    expect(demo.stdout).toMatch(/flow\s+\d+ \|d+\.*G+s+ *\|/)
+  }, 60_000)
+})
