@@ -14,6 +14,10 @@ CREATE TABLE limits (
     CHECK (slot_decay_per_second >= 0 AND slot_decay_per_second < 'Infinity'),
   -- Sum of lease_limits.occupy for this limit, kept in the same transaction.
   active_slots integer NOT NULL DEFAULT 0 CHECK (active_slots >= 0),
+  -- Rate limits (slot_decay_per_second > 0): the bucket level at decayed_at; it drains
+  -- lazily at slot_decay_per_second, computed from the database clock when read.
+  decaying_slots double precision NOT NULL DEFAULT 0 CHECK (decaying_slots >= 0),
+  decayed_at timestamptz NOT NULL DEFAULT now(),
   denied_slots bigint NOT NULL DEFAULT 0 CHECK (denied_slots >= 0),
   avg_slot_occupancy_seconds double precision NOT NULL DEFAULT 0,
   created_at timestamptz NOT NULL DEFAULT now(),

@@ -68,11 +68,30 @@ BEGIN
   RETURN v_locked = (SELECT count(*) FROM limits WHERE name = ANY (p_names));
 END $$;
 
+-- p_at: when it happened, if not now (a grant is dated by its lease's acquired_at, the
+-- instant a rate limit's bucket was charged).
 CREATE FUNCTION _record_event(p_kind text, p_names text[], p_occupy integer, p_token bigint,
-                              p_holder jsonb, p_wait double precision, p_held double precision)
+                              p_holder jsonb, p_wait double precision, p_held double precision,
+                              p_at timestamptz DEFAULT NULL)
 RETURNS void LANGUAGE sql AS $$
-  INSERT INTO event_log (kind, names, occupy, fencing_token, holder, wait_seconds, held_seconds)
-  VALUES (p_kind, p_names, p_occupy, p_token, p_holder, p_wait, p_held)
+  INSERT INTO event_log (at, kind, names, occupy, fencing_token, holder, wait_seconds, held_seconds)
+  VALUES (coalesce(p_at, clock_timestamp()), p_kind, p_names, p_occupy, p_token, p_holder, p_wait, p_held)
+$$;
+
+-- A rate limit's bucket level at p_at: what was poured in, minus what drained since.
+CREATE FUNCTION _bucket_level(p_limit limits, p_at timestamptz) RETURNS double precision
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT greatest(0, p_limit.decaying_slots
+    - p_limit.slot_decay_per_second * extract(epoch FROM p_at - p_limit.decayed_at)::double precision)
+$$;
+
+-- True when p_occupy more slots fit: held slots for a concurrency limit, the bucket for a
+-- rate limit; an inactive limit always has room.
+CREATE FUNCTION _has_room(p_limit limits, p_occupy integer, p_at timestamptz) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT NOT p_limit.active OR CASE
+    WHEN p_limit.slot_decay_per_second > 0 THEN _bucket_level(p_limit, p_at) + p_occupy <= p_limit.slots
+    ELSE p_limit.active_slots + p_occupy <= p_limit.slots END
 $$;
 
 -- Creates a lease counted against the active limits among p_names (caller holds their locks).
@@ -81,14 +100,17 @@ CREATE FUNCTION _create_lease(p_names text[], p_occupy integer, p_ttl interval, 
 RETURNS leases LANGUAGE plpgsql AS $$
 DECLARE
   v_lease leases;
-  v_counted text[];
 BEGIN
   INSERT INTO leases (names, occupy, holder, ttl, acquired_at, expires_at)
   VALUES (p_names, p_occupy, p_holder, p_ttl, clock_timestamp(), p_expires_at)
   RETURNING * INTO v_lease;
+  -- Rate limits take from the bucket (nothing is held); concurrency limits hold slots.
+  UPDATE limits SET decaying_slots = _bucket_level(limits, v_lease.acquired_at) + p_occupy,
+    decayed_at = v_lease.acquired_at
+  WHERE name = ANY (p_names) AND active AND slot_decay_per_second > 0;
   WITH counted AS (
     UPDATE limits SET active_slots = active_slots + p_occupy
-    WHERE name = ANY (p_names) AND active
+    WHERE name = ANY (p_names) AND active AND slot_decay_per_second = 0
     RETURNING name
   )
   INSERT INTO lease_limits (limit_name, lease_id, occupy)
@@ -147,8 +169,8 @@ BEGIN
                           extract(epoch FROM v_now - p_waiter.created_at), NULL);
     RETURN true;
   END IF;
-  IF EXISTS (SELECT 1 FROM limits WHERE name = ANY (p_waiter.names) AND active
-             AND active_slots + p_waiter.occupy > slots) THEN
+  IF EXISTS (SELECT 1 FROM limits l WHERE l.name = ANY (p_waiter.names)
+             AND NOT _has_room(l, p_waiter.occupy, v_now)) THEN
     RETURN false;
   END IF;
   -- Until claimed, the grant lives no longer than the waiter's heartbeat allows.
@@ -157,7 +179,8 @@ BEGIN
   UPDATE waiters SET lease_id = v_lease.id, granted_at = v_now WHERE id = p_waiter.id;
   DELETE FROM waiter_limits WHERE waiter_id = p_waiter.id;
   PERFORM _record_event('acquired', p_waiter.names, p_waiter.occupy, v_lease.fencing_token,
-                        p_waiter.holder, extract(epoch FROM v_now - p_waiter.created_at), NULL);
+                        p_waiter.holder, extract(epoch FROM v_now - p_waiter.created_at), NULL,
+                        v_lease.acquired_at);
   -- The payload is the public ticket, never the waiter id that claims the lease.
   PERFORM pg_notify('pgslots_' || current_schema(), p_waiter.ticket::text);
   RETURN true;
@@ -182,6 +205,14 @@ BEGIN
       END IF;
     END LOOP;
   END LOOP;
+  -- A rate limit's budget frees with time, not with a release: after a grant, wake the
+  -- new first waiter so it can sleep until its budget time (it learns it from claim()).
+  IF v_changes > 0 THEN
+    PERFORM pg_notify('pgslots_' || current_schema(), min(wl.ticket)::text)
+    FROM waiter_limits wl JOIN limits l ON l.name = wl.limit_name
+    WHERE wl.limit_name = ANY (p_names) AND l.slot_decay_per_second > 0
+    GROUP BY wl.limit_name;
+  END IF;
   RETURN v_changes;
 END $$;
 
@@ -237,7 +268,9 @@ DROP FUNCTION _try_grant(waiters);
 DROP FUNCTION _is_first_in_line(uuid);
 DROP FUNCTION _free_lease(leases, text);
 DROP FUNCTION _create_lease(text[], integer, interval, jsonb, timestamptz);
-DROP FUNCTION _record_event(text, text[], integer, bigint, jsonb, double precision, double precision);
+DROP FUNCTION _has_room(limits, integer, timestamptz);
+DROP FUNCTION _bucket_level(limits, timestamptz);
+DROP FUNCTION _record_event(text, text[], integer, bigint, jsonb, double precision, double precision, timestamptz);
 DROP FUNCTION _try_lock_limits(text[]);
 DROP FUNCTION _check_request(text[], integer, interval);
 DROP FUNCTION _check_interval(text, interval);

@@ -1,9 +1,22 @@
 -- Up Migration
 -- The public lease API: one function call = one round trip = one transaction.
 
-CREATE FUNCTION _next_expiry(p_names text[]) RETURNS timestamptz LANGUAGE sql STABLE AS $$
-  SELECT min(l.expires_at) FROM lease_limits ll JOIN leases l ON l.id = ll.lease_id
-  WHERE ll.limit_name = ANY (p_names)
+-- When the first waiter in line should look again: the time every one of its limits
+-- could have room — now, when a held lease expires, or when a rate limit's bucket has
+-- drained enough for p_occupy. NULL when some limit has no room and nothing will free it.
+CREATE FUNCTION _next_wake(p_names text[], p_occupy integer) RETURNS timestamptz LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN bool_and(t IS NOT NULL) THEN max(t) END FROM (
+    SELECT CASE
+      WHEN NOT l.active OR (l.slot_decay_per_second = 0 AND l.active_slots + p_occupy <= l.slots)
+        THEN clock_timestamp()
+      WHEN l.slot_decay_per_second > 0
+        THEN greatest(clock_timestamp(), l.decayed_at + make_interval(secs =>
+               (l.decaying_slots + p_occupy - l.slots) / l.slot_decay_per_second))
+      ELSE (SELECT min(le.expires_at) FROM lease_limits ll JOIN leases le ON le.id = ll.lease_id
+            WHERE ll.limit_name = l.name)
+    END AS t
+    FROM limits l WHERE l.name = ANY (p_names)
+  ) AS per_limit
 $$;
 
 -- Removes a waiter (cancelled or expired); a grant it had not claimed yet is released.
@@ -71,13 +84,14 @@ BEGIN
   PERFORM _expire_leases_on(v_active);
   v_now := clock_timestamp();
   v_blocked := ARRAY(
-    SELECT name FROM limits WHERE name = ANY (v_active)
-      AND (active_slots + p_occupy > slots
-           OR EXISTS (SELECT 1 FROM waiter_limits wl WHERE wl.limit_name = limits.name))
-    ORDER BY name);
+    SELECT l.name FROM limits l WHERE l.name = ANY (v_active)
+      AND (NOT _has_room(l, p_occupy, v_now)
+           OR EXISTS (SELECT 1 FROM waiter_limits wl WHERE wl.limit_name = l.name))
+    ORDER BY l.name);
   IF cardinality(v_blocked) = 0 THEN
     v_lease := _create_lease(v_found, p_occupy, p_ttl, coalesce(p_holder, '{}'), v_now + p_ttl);
-    PERFORM _record_event('acquired', v_found, p_occupy, v_lease.fencing_token, v_lease.holder, 0, NULL);
+    PERFORM _record_event('acquired', v_found, p_occupy, v_lease.fencing_token, v_lease.holder, 0, NULL,
+                          v_lease.acquired_at);
     v_result.status := 'acquired';
     v_result.lease_id := v_lease.id;
     v_result.fencing_token := v_lease.fencing_token;
@@ -96,7 +110,7 @@ BEGIN
       v_result.waiter_id := v_waiter.id;
       v_result.ticket := v_waiter.ticket;
       IF _is_first_in_line(v_waiter.id) THEN
-        v_result.next_expiry := _next_expiry(v_active);
+        v_result.next_expiry := _next_wake(v_active, p_occupy);
       END IF;
     ELSE
       PERFORM _record_event('denied', v_found, p_occupy, NULL, coalesce(p_holder, '{}'), NULL, NULL);
@@ -104,6 +118,31 @@ BEGIN
     END IF;
   END IF;
   v_result.db_now := clock_timestamp();
+  RETURN v_result;
+END $$;
+
+-- Takes budget from rate limits (slot_decay_per_second > 0) without holding anything:
+-- the budget drains by itself. Queues like acquire() when the budget is short; the
+-- claimed grant of a waiter is then released by the client.
+CREATE FUNCTION rate_limit(p_names text[], p_occupy integer, p_holder jsonb DEFAULT '{}',
+                           p_wait boolean DEFAULT false, p_strict boolean DEFAULT false,
+                           p_heartbeat interval DEFAULT '15 seconds')
+RETURNS acquire_result LANGUAGE plpgsql AS $$
+DECLARE
+  v_plain text;
+  v_result acquire_result;
+BEGIN
+  SELECT name INTO v_plain FROM limits
+  WHERE name = ANY (p_names) AND active AND slot_decay_per_second = 0 ORDER BY name LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS400',
+      MESSAGE = format('names: %s is not a rate limit (slotDecayPerSecond is 0); use acquire()', quote_literal(v_plain));
+  END IF;
+  v_result := acquire(p_names, p_occupy, interval '1 minute', p_holder, p_wait, p_strict, p_heartbeat);
+  IF v_result.status = 'acquired' THEN
+    PERFORM _end_lease(v_result.lease_id, 'released', false);
+    v_result.lease_id := NULL;
+  END IF;
   RETURN v_result;
 END $$;
 
@@ -123,7 +162,8 @@ BEGIN
     PERFORM _expire_leases_on(v_waiter.names);
     SELECT * INTO v_waiter FROM waiters WHERE id = p_waiter_id;
     IF FOUND AND v_waiter.lease_id IS NULL THEN
-      PERFORM _try_grant(v_waiter);
+      -- Grants this waiter (first in line) and whoever else fits, then wakes the next.
+      PERFORM _grant_waiters(v_waiter.names);
       SELECT * INTO v_waiter FROM waiters WHERE id = p_waiter_id;
     END IF;
   END IF;
@@ -151,7 +191,7 @@ BEGIN
     WHERE id = p_waiter_id AND lease_id IS NULL AND expires_at > clock_timestamp();
     IF FOUND THEN
       v_result.status := 'waiting';
-      v_result.next_expiry := CASE WHEN _is_first_in_line(v_waiter.id) THEN _next_expiry(v_waiter.names) END;
+      v_result.next_expiry := CASE WHEN _is_first_in_line(v_waiter.id) THEN _next_wake(v_waiter.names, v_waiter.occupy) END;
     END IF;
   END IF;
   v_result.db_now := clock_timestamp();
@@ -174,7 +214,7 @@ BEGIN
          WHEN w.lease_id IS NOT NULL THEN 'granted'
          WHEN w.expires_at <= clock_timestamp() THEN 'gone'
          ELSE 'waiting' END,
-    CASE WHEN w.lease_id IS NULL AND _is_first_in_line(w.id) THEN _next_expiry(w.names) END,
+    CASE WHEN w.lease_id IS NULL AND _is_first_in_line(w.id) THEN _next_wake(w.names, w.occupy) END,
     clock_timestamp()
   FROM unnest(p_waiter_ids) AS ids (id) LEFT JOIN waiters w ON w.id = ids.id;
 END $$;
@@ -232,6 +272,7 @@ DROP FUNCTION renew(uuid, interval);
 DROP FUNCTION cancel_wait(uuid);
 DROP FUNCTION heartbeat(uuid[]);
 DROP FUNCTION claim(uuid);
+DROP FUNCTION rate_limit(text[], integer, jsonb, boolean, boolean, interval);
 DROP FUNCTION acquire(text[], integer, interval, jsonb, boolean, boolean, interval);
 DROP FUNCTION _end_waiter(uuid, boolean);
-DROP FUNCTION _next_expiry(text[]);
+DROP FUNCTION _next_wake(text[], integer);

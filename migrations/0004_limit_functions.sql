@@ -33,8 +33,10 @@ BEGIN
       RAISE EXCEPTION USING ERRCODE = 'PS409', MESSAGE = format('limit already exists: %s', quote_literal(p_name));
     END IF;
   END IF;
+  -- The bucket drains at the old rate up to now, at the new rate from now on.
   UPDATE limits SET slots = coalesce(p_slots, slots), active = coalesce(p_active, active),
     slot_decay_per_second = coalesce(p_slot_decay_per_second, slot_decay_per_second),
+    decaying_slots = _bucket_level(limits, clock_timestamp()), decayed_at = clock_timestamp(),
     updated_at = clock_timestamp()
   WHERE name = p_name;
   IF NOT FOUND THEN

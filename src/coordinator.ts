@@ -1,5 +1,12 @@
 import { setMaxListeners } from 'node:events'
 import { Kysely, PostgresDialect } from 'kysely'
+import {
+  type AcquireOptions,
+  type CheckedAcquireOptions,
+  checkAcquireOptions,
+  type RateLimitOptions,
+  rateLimitKeys,
+} from './acquire-options.js'
 import { installCron, uninstallCron } from './cron.js'
 import { openPool, type PoolHandle } from './db/pool.js'
 import type { PgSlotsDatabase } from './db/schema.js'
@@ -8,30 +15,15 @@ import { Leases } from './leases.js'
 import { Limits } from './limits.js'
 import { Listener } from './listener.js'
 import { type MigrateResult, migrateSchema } from './migrate.js'
-import { type CoordinatorOptions, checkHolder, checkTtlMs, type Holder, type ResolvedOptions, resolveOptions } from './options.js'
+import { type CoordinatorOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { Reaper } from './reaper.js'
-import { acquireSlots } from './sql/acquire.js'
+import { type AcquireArgs, type AcquireRow, acquireSlots } from './sql/acquire.js'
 import type { SqlContext } from './sql/context.js'
+import { takeBudget } from './sql/rate-limit.js'
+import { releaseLease } from './sql/release.js'
 import { type ReapResult, reapIfLeader } from './sql/reap.js'
-import { checkBoolean, checkInteger, checkKnownKeys, checkLimitNames, invalid } from './validate.js'
+import { checkLimitNames } from './validate.js'
 import { WaitRegistry } from './wait.js'
-
-export interface AcquireOptions {
-  /** Slots taken on each named limit. Default 1. */
-  occupy?: number
-  /** Give up waiting after this long (AcquireTimeoutError). Default: wait forever. */
-  timeoutMs?: number
-  /** Lease time-to-live, renewed every ttl/3. Default: the coordinator's `ttlMs`. */
-  ttlMs?: number
-  /** Throw LimitNotFoundError when any name is missing, instead of skipping it with a warning. */
-  strict?: boolean
-  /** Abort the wait; the signal's reason is thrown and nothing is left behind. */
-  signal?: AbortSignal
-  /** Recorded on the lease instead of the coordinator's holder. */
-  holder?: Holder
-}
-
-const acquireKeys = ['occupy', 'timeoutMs', 'ttlMs', 'strict', 'signal', 'holder'] as const
 
 /**
  * Global concurrency limits coordinated by PostgreSQL.
@@ -136,6 +128,20 @@ export class Coordinator {
    * @example
    * const out = await slots.concurrency('gpu:gpu-1', (lease) => infer(batch, lease.signal))
    */
+  /**
+   * Waits until every named rate limit (slotDecayPerSecond > 0) has `occupy` budget and
+   * takes it; nothing is held afterwards, the budget drains by itself. FIFO with other
+   * waiters; the wait sleeps until the computed time the budget frees.
+   * @example
+   * await slots.rateLimit('api:openai')   // then call the API
+   */
+  async rateLimit(names: string | string[], options: RateLimitOptions = {}): Promise<void> {
+    const o = checkAcquireOptions(options, this.#options.ttlMs, rateLimitKeys)
+    const grant = await this.#obtain(names, o, true, (args) => takeBudget(this.#ctx, args))
+    // A queued request is granted as a lease; giving it back leaves only the budget taken.
+    if (grant?.row.lease_id) await releaseLease(this.#ctx, grant.row.lease_id)
+  }
+
   async concurrency<T>(
     names: string | string[],
     fn: (lease: Lease) => Promise<T> | T,
@@ -198,8 +204,34 @@ export class Coordinator {
   }
 
   async #request(names: string | string[], options: AcquireOptions, wait: boolean): Promise<Lease | null> {
-    const list = checkLimitNames(names)
     const o = checkAcquireOptions(options, this.#options.ttlMs)
+    const grant = await this.#obtain(names, o, wait, (args) => acquireSlots(this.#ctx, { ...args, ttlMs: o.ttlMs }))
+    if (!grant) return null
+    const lease: Lease = new Lease(this.#ctx, {
+      ...grant,
+      ttlMs: o.ttlMs,
+      occupy: o.occupy,
+      onEnd: () => this.#held.delete(lease),
+    })
+    this.#held.add(lease)
+    if (grant.signal.aborted) {
+      await lease.release()
+      throw grant.signal.reason
+    }
+    return lease
+  }
+
+  /**
+   * One request's life: ask once, and when it is queued wait for the grant (queueing
+   * again if the waiter was lost while the database was unreachable). Null when busy.
+   */
+  async #obtain(
+    names: string | string[],
+    o: CheckedAcquireOptions,
+    wait: boolean,
+    ask: (args: Omit<AcquireArgs, 'ttlMs'>) => Promise<AcquireRow>,
+  ): Promise<{ row: AcquireRow; sentAt: number; signal: AbortSignal } | null> {
+    const list = checkLimitNames(names)
     if (this.#closing.signal.aborted) throw this.#closing.signal.reason
     o.signal?.throwIfAborted()
     const signal = o.signal ? AbortSignal.any([o.signal, this.#closing.signal]) : this.#closing.signal
@@ -209,27 +241,13 @@ export class Coordinator {
     const heartbeatMs = Math.max(15_000, this.#options.pollIntervalMs * 5)
     for (;;) {
       const sentAt = performance.now()
-      const row = await acquireSlots(this.#ctx, { ...o, names: list, holder, wait, heartbeatMs })
+      const row = await ask({ names: list, occupy: o.occupy, strict: o.strict, holder, wait, heartbeatMs })
       this.#warnMissing(row.missing)
       if (row.status === 'busy') return null
-      let grant = row.status === 'acquired' ? { row, sentAt } : undefined
-      if (!grant) {
-        this.#listener?.start()
-        grant = (await this.#waiters.waitForGrant({ row, deadline, signal, describe: list.join(', ') })) ?? undefined
-        if (!grant) continue // the waiter expired while the database was unreachable: queue again
-      }
-      const lease: Lease = new Lease(this.#ctx, {
-        ...grant,
-        ttlMs: o.ttlMs,
-        occupy: o.occupy,
-        onEnd: () => this.#held.delete(lease),
-      })
-      this.#held.add(lease)
-      if (signal.aborted) {
-        await lease.release()
-        throw signal.reason
-      }
-      return lease
+      if (row.status === 'acquired') return { row, sentAt, signal }
+      this.#listener?.start()
+      const grant = await this.#waiters.waitForGrant({ row, deadline, signal, describe: list.join(', ') })
+      if (grant) return { ...grant, signal }
     }
   }
 
@@ -239,23 +257,4 @@ export class Coordinator {
     for (const name of fresh) this.#warnedMissing.add(name)
     this.#options.onWarning(`limit not found, running unguarded for: ${fresh.join(', ')} (pass strict: true to fail instead)`)
   }
-}
-
-function checkAcquireOptions(options: AcquireOptions, defaultTtlMs: number) {
-  if (options === null || typeof options !== 'object') invalid('options', 'must be an object', options)
-  checkKnownKeys('options', options, acquireKeys)
-  const occupy = options.occupy ?? 1
-  checkInteger('occupy', occupy, 1)
-  const ttlMs = checkTtlMs('ttlMs', options.ttlMs ?? defaultTtlMs)
-  if (options.timeoutMs !== undefined && options.timeoutMs !== Number.POSITIVE_INFINITY) {
-    checkInteger('timeoutMs', options.timeoutMs, 0, Number.MAX_SAFE_INTEGER)
-  }
-  const timeoutMs = options.timeoutMs === Number.POSITIVE_INFINITY ? undefined : options.timeoutMs
-  const strict = options.strict ?? false
-  checkBoolean('strict', strict)
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    invalid('signal', 'must be an AbortSignal', options.signal)
-  }
-  if (options.holder !== undefined) checkHolder('holder', options.holder)
-  return { occupy, ttlMs, timeoutMs, strict, signal: options.signal, holder: options.holder }
 }

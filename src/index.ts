@@ -1,4 +1,5 @@
-export { type AcquireOptions, Coordinator } from './coordinator.js'
+export type { AcquireOptions, RateLimitOptions } from './acquire-options.js'
+export { Coordinator } from './coordinator.js'
 export type {
   ActiveLeasesView,
   EventsTable,

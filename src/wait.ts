@@ -34,6 +34,8 @@ export class WaitRegistry {
   readonly #ctx: SqlContext
   readonly #pollIntervalMs: number
   readonly #byTicket = new Map<string, PendingWaiter>()
+  /** Tickets notified before their waiter registered (oldest first, bounded). */
+  readonly #early = new Set<string>()
   #pollTimer: NodeJS.Timeout | undefined
   #pollDue = 0
   #fastDelay = 10
@@ -57,7 +59,11 @@ export class WaitRegistry {
   }
 
   wake(ticket: string): void {
-    this.#byTicket.get(ticket)?.wake()
+    const waiter = this.#byTicket.get(ticket)
+    if (waiter) return waiter.wake()
+    // Not registered yet (its acquire() response is still on the way): remember briefly.
+    this.#early.add(ticket)
+    if (this.#early.size > 10_000) this.#early.delete(this.#early.values().next().value as string)
   }
 
   /** After (re)connecting the listener, every pending ticket is re-checked. */
@@ -81,7 +87,7 @@ export class WaitRegistry {
     const waiterId = row.waiter_id as string
     const ticket = row.ticket as string
     let wakeUp: () => void = () => {}
-    let woken = true // claim once at once: a grant may have landed before we registered
+    let woken = false
     let expiryTimer: NodeJS.Timeout | undefined
     const waiter: PendingWaiter = {
       waiterId,
@@ -97,10 +103,11 @@ export class WaitRegistry {
       },
     }
     this.#byTicket.set(ticket, waiter)
+    // The grant's NOTIFY may have arrived between acquire() and this registration.
+    woken = this.#early.delete(ticket)
     this.#fastDelay = 10
     this.#schedulePoll(this.#fastPolling ? 10 : this.#pollIntervalMs)
     if (row.next_expiry) waiter.wakeAt(localTime(row.next_expiry, row.db_now))
-    woken = false
     let retryDelay = 50
     try {
       for (;;) {

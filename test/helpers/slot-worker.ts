@@ -5,7 +5,7 @@ import { Coordinator } from '../../src/index.js'
 interface Job {
   url: string
   schema: string
-  action: 'try-acquire' | 'acquire-in-turn' | 'hold'
+  action: 'try-acquire' | 'acquire-in-turn' | 'hold' | 'rate-limit'
   names: string[]
   /** try-acquire: concurrent attempts; acquire-in-turn: sequential requests. */
   count: number
@@ -52,4 +52,16 @@ if (job.action === 'hold') {
   const lease = await slots.acquire(job.names, { occupy: job.occupy ?? 1, ttlMs: job.ttlMs ?? 2000, holder: job.label })
   emit({ token: lease.fencingToken.toString(), expiresAt: lease.expiresAt.toISOString() })
   setInterval(() => {}, 1 << 30)
+}
+
+if (job.action === 'rate-limit') {
+  // `count` concurrent rateLimit() calls; each reports when it got its budget.
+  await Promise.all(
+    Array.from({ length: job.count }, async (_, i) => {
+      await slots.rateLimit(job.names, { occupy: job.occupy ?? 1, holder: `${job.label}#${i}` })
+      emit({ holder: `${job.label}#${i}` })
+    }),
+  )
+  await slots.close()
+  process.exit(0)
 }

@@ -1,0 +1,58 @@
+import { checkHolder, checkTtlMs, type Holder } from './options.js'
+import { checkBoolean, checkInteger, checkKnownKeys, invalid } from './validate.js'
+
+export interface AcquireOptions {
+  /** Slots taken on each named limit. Default 1. */
+  occupy?: number
+  /** Give up waiting after this long (AcquireTimeoutError). Default: wait forever. */
+  timeoutMs?: number
+  /** Lease time-to-live, renewed every ttl/3. Default: the coordinator's `ttlMs`. */
+  ttlMs?: number
+  /** Throw LimitNotFoundError when any name is missing, instead of skipping it with a warning. */
+  strict?: boolean
+  /** Abort the wait; the signal's reason is thrown and nothing is left behind. */
+  signal?: AbortSignal
+  /** Recorded on the lease instead of the coordinator's holder. */
+  holder?: Holder
+}
+
+/** rateLimit() holds nothing, so it has no ttl. */
+export type RateLimitOptions = Omit<AcquireOptions, 'ttlMs'>
+
+/** @internal */
+export interface CheckedAcquireOptions {
+  occupy: number
+  ttlMs: number
+  timeoutMs: number | undefined
+  strict: boolean
+  signal: AbortSignal | undefined
+  holder: Holder | undefined
+}
+
+const acquireKeys = ['occupy', 'timeoutMs', 'ttlMs', 'strict', 'signal', 'holder'] as const
+/** @internal */
+export const rateLimitKeys = ['occupy', 'timeoutMs', 'strict', 'signal', 'holder'] as const
+
+/** Defaults and validation of acquire/tryAcquire/concurrency/rateLimit options. @internal */
+export function checkAcquireOptions(
+  options: AcquireOptions,
+  defaultTtlMs: number,
+  known: readonly string[] = acquireKeys,
+): CheckedAcquireOptions {
+  if (options === null || typeof options !== 'object') invalid('options', 'must be an object', options)
+  checkKnownKeys('options', options, known)
+  const occupy = options.occupy ?? 1
+  checkInteger('occupy', occupy, 1)
+  const ttlMs = checkTtlMs('ttlMs', options.ttlMs ?? defaultTtlMs)
+  if (options.timeoutMs !== undefined && options.timeoutMs !== Number.POSITIVE_INFINITY) {
+    checkInteger('timeoutMs', options.timeoutMs, 0, Number.MAX_SAFE_INTEGER)
+  }
+  const timeoutMs = options.timeoutMs === Number.POSITIVE_INFINITY ? undefined : options.timeoutMs
+  const strict = options.strict ?? false
+  checkBoolean('strict', strict)
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    invalid('signal', 'must be an AbortSignal', options.signal)
+  }
+  if (options.holder !== undefined) checkHolder('holder', options.holder)
+  return { occupy, ttlMs, timeoutMs, strict, signal: options.signal, holder: options.holder }
+}
