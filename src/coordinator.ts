@@ -1,4 +1,4 @@
-import { setMaxListeners } from 'node:events'
+import { EventEmitter, setMaxListeners } from 'node:events'
 import { Kysely, PostgresDialect } from 'kysely'
 import {
   type AcquireOptions,
@@ -19,6 +19,7 @@ import { type CoordinatorOptions, type ResolvedOptions, resolveOptions } from '.
 import { Reaper } from './reaper.js'
 import { type AcquireArgs, type AcquireRow, acquireSlots } from './sql/acquire.js'
 import type { SqlContext } from './sql/context.js'
+import { grantRoles, type RoleGrants } from './sql/grant-roles.js'
 import { takeBudget } from './sql/rate-limit.js'
 import { releaseLease } from './sql/release.js'
 import { type ReapResult, reapIfLeader } from './sql/reap.js'
@@ -35,6 +36,11 @@ import { WaitRegistry } from './wait.js'
  * await slots.close()
  */
 export class Coordinator {
+  /**
+   * What this process did, for metrics: `acquired` ({ names, occupy, waitSeconds }),
+   * `leaseLost` ({ names }), `reaped` (ReapResult of this process's reaper passes).
+   */
+  readonly events = new EventEmitter()
   readonly limits: Limits
   readonly leases: Leases
   readonly schema: string
@@ -81,7 +87,9 @@ export class Coordinator {
     } else {
       this.#waiters.fastPolling = true
     }
-    if (this.#options.reaper) this.#reaper = new Reaper(this.#ctx, this.#options.reaperIntervalMs)
+    if (this.#options.reaper) {
+      this.#reaper = new Reaper(this.#ctx, this.#options.reaperIntervalMs, (result) => this.events.emit('reaped', result))
+    }
   }
 
   /**
@@ -183,6 +191,16 @@ export class Coordinator {
     return installCron(this.#pool.pool, this.schema, schedule)
   }
 
+  /**
+   * Gives existing database roles access: `worker` (acquire, wait, renew, release, reap),
+   * `reader` (the dashboard views), `admin` (both, plus limits and revoke). Run as the owner.
+   * @example
+   * await slots.grant({ worker: 'app_worker', reader: 'grafana', admin: 'ops' })
+   */
+  grant(grants: RoleGrants): Promise<void> {
+    return grantRoles(this.#ctx, grants)
+  }
+
   /** Removes the pg_cron job of this schema; false when there was none. @example await slots.uninstallCron() */
   uninstallCron(): Promise<boolean> {
     return uninstallCron(this.#pool.pool, this.schema)
@@ -205,13 +223,22 @@ export class Coordinator {
 
   async #request(names: string | string[], options: AcquireOptions, wait: boolean): Promise<Lease | null> {
     const o = checkAcquireOptions(options, this.#options.ttlMs)
+    const askedAt = performance.now()
     const grant = await this.#obtain(names, o, wait, (args) => acquireSlots(this.#ctx, { ...args, ttlMs: o.ttlMs }))
     if (!grant) return null
     const lease: Lease = new Lease(this.#ctx, {
       ...grant,
       ttlMs: o.ttlMs,
       occupy: o.occupy,
-      onEnd: () => this.#held.delete(lease),
+      onEnd: (lost) => {
+        this.#held.delete(lease)
+        if (lost) this.events.emit('leaseLost', { names: lease.names })
+      },
+    })
+    this.events.emit('acquired', {
+      names: lease.names,
+      occupy: lease.occupy,
+      waitSeconds: (performance.now() - askedAt) / 1000,
     })
     this.#held.add(lease)
     if (grant.signal.aborted) {

@@ -27,6 +27,8 @@ export {
 export { Lease } from './lease.js'
 export { type LeaseInfo, Leases } from './leases.js'
 export { type LimitInfo, Limits, type LimitSettings } from './limits.js'
+export { registerMetrics } from './metrics.js'
 export type { MigrateResult } from './migrate.js'
 export type { CoordinatorOptions, Holder } from './options.js'
+export type { RoleGrants } from './sql/grant-roles.js'
 export type { ReapResult } from './sql/reap.js'

@@ -11,8 +11,8 @@ export interface LeaseGrant {
   sentAt: number
   ttlMs: number
   occupy: number
-  /** Called once when the lease is released or lost. */
-  onEnd?: () => void
+  /** Called once when the lease is released (false) or lost (true). */
+  onEnd?: (lost: boolean) => void
 }
 
 /**
@@ -43,7 +43,7 @@ export class Lease implements AsyncDisposable {
   #lossTimer: NodeJS.Timeout | undefined
   #released: Promise<boolean> | undefined
   #ctx: SqlContext
-  #onEnd: (() => void) | undefined
+  #onEnd: ((lost: boolean) => void) | undefined
 
   /** @internal */
   constructor(ctx: SqlContext, grant: LeaseGrant) {
@@ -102,7 +102,7 @@ export class Lease implements AsyncDisposable {
     this.#stopTimers()
     this.#released ??= releaseLease(this.#ctx, this.id).then(
       (released) => {
-        this.#ended()
+        this.#ended(false)
         return released
       },
       (error) => {
@@ -156,11 +156,11 @@ export class Lease implements AsyncDisposable {
     if (this.#controller.signal.aborted) return
     const lost = reason instanceof LeaseLostError ? reason : new LeaseLostError(reason.message, { cause: reason })
     this.#controller.abort(lost)
-    this.#ended()
+    this.#ended(true)
   }
 
-  #ended(): void {
-    this.#onEnd?.()
+  #ended(lost: boolean): void {
+    this.#onEnd?.(lost)
     this.#onEnd = undefined
   }
 

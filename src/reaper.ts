@@ -1,4 +1,4 @@
-import { reapIfLeader } from './sql/reap.js'
+import { type ReapResult, reapIfLeader } from './sql/reap.js'
 import type { SqlContext } from './sql/context.js'
 
 /**
@@ -10,12 +10,14 @@ import type { SqlContext } from './sql/context.js'
 export class Reaper {
   readonly #ctx: SqlContext
   readonly #intervalMs: number
+  readonly #onReaped: (result: ReapResult) => void
   #timer: NodeJS.Timeout | undefined
   #stopped = false
 
-  constructor(ctx: SqlContext, intervalMs: number) {
+  constructor(ctx: SqlContext, intervalMs: number, onReaped: (result: ReapResult) => void) {
     this.#ctx = ctx
     this.#intervalMs = intervalMs
+    this.#onReaped = onReaped
     this.#schedule()
   }
 
@@ -31,7 +33,8 @@ export class Reaper {
   }
 
   async #tick(): Promise<void> {
-    await reapIfLeader(this.#ctx).catch(() => {})
+    const result = await reapIfLeader(this.#ctx).catch(() => null)
+    if (result) this.#onReaped(result)
     this.#schedule()
   }
 }

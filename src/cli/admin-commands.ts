@@ -16,6 +16,18 @@ export function registerAdminCommands(program: Command, global: () => GlobalOpti
       say(global(), result, result.applied.length ? `applied ${result.applied.join(', ')}` : 'schema is up to date')
     })
 
+  program
+    .command('grant')
+    .description('give database roles access: --worker (acquire/release), --reader (views), --admin (limits, revoke)')
+    .option('--worker <role>', 'may acquire, wait, renew, release and reap')
+    .option('--reader <role>', 'may SELECT the dashboard views')
+    .option('--admin <role>', 'worker + reader + limits administration and revoke')
+    .action(async (flags: { worker?: string; reader?: string; admin?: string }) => {
+      await withCoordinator(global(), (s) => s.grant(flags))
+      const granted = Object.entries(flags).map(([kind, role]) => `${kind} ${role}`)
+      say(global(), flags, `granted ${granted.join(', ')}`)
+    })
+
   const reaper = program.command('reaper').description('expire leases and waiters of crashed holders')
   reaper
     .command('run')

@@ -6,6 +6,7 @@ import type { GlobalOptions } from './context.js'
 import { registerDemoCommand } from './demo-command.js'
 import { registerLeaseCommands } from './lease-commands.js'
 import { registerLimitCommands } from './limit-commands.js'
+import { registerMetricsCommand } from './metrics-command.js'
 import { registerRunCommand } from './run-command.js'
 import { registerWatchCommand } from './watch-command.js'
 
@@ -26,6 +27,7 @@ registerLeaseCommands(program, global)
 registerWatchCommand(program, global)
 registerRunCommand(program, global)
 registerDemoCommand(program, global)
+registerMetricsCommand(program, global)
 
 try {
   await program.parseAsync(process.argv)

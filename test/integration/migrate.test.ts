@@ -17,6 +17,7 @@ describe('migrate()', () => {
       '0003_lease_functions',
       '0004_limit_functions',
       '0005_views',
+      '0006_roles',
     ])
     expect((await t.coordinator().migrate()).applied).toEqual([])
   })
