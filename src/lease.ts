@@ -93,8 +93,9 @@ export class Lease implements AsyncDisposable {
   }
 
   /**
-   * Gives the slots back (to the next waiter, in the same transaction). Idempotent: later
-   * calls return the first call's answer. Resolves true when this call ended a live lease.
+   * Gives the slots back (to the next waiter, in the same transaction). Idempotent: resolves
+   * true when the first call ended a live lease (false when it was already revoked or
+   * expired), and later calls return that same answer.
    * @example
    * try { await work() } finally { await lease.release() }
    */

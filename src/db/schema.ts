@@ -80,13 +80,25 @@ export interface WaiterLimitsTable {
 export interface EventsTable {
   id: GeneratedBigInt
   at: GeneratedTimestamp
-  kind: 'acquired' | 'released' | 'expired' | 'revoked' | 'denied' | 'queued' | 'cancelled'
+  kind:
+    | 'acquired'
+    | 'released'
+    | 'expired'
+    | 'revoked'
+    | 'denied'
+    | 'queued'
+    | 'cancelled'
+    | 'limit_changed'
+    | 'limit_deleted'
   names: string[]
   occupy: number
   fencing_token: BigIntColumn | null
   holder: unknown
   wait_seconds: number | null
   held_seconds: number | null
+  /** Limit events: the limit's slots and active flag after the change. */
+  slots: number | null
+  active: boolean | null
 }
 
 export interface SettingsTable {

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url'
 
 /** The compiled worker (npm test builds first; `tsc -p tsconfig.build.json` for a lone vitest run). */
 export function builtHelper(name: string): string {
-  const path = fileURLToPath(new URL(`../../dist/test/helpers/${name}.js`, import.meta.url))
+  // From the sources (vitest) the compiled helpers are under dist/; compiled, they are siblings.
+  const compiled = import.meta.url.endsWith('.js')
+  const path = fileURLToPath(new URL(compiled ? `./${name}.js` : `../../dist/test/helpers/${name}.js`, import.meta.url))
   if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build\` first`)
   return path
 }

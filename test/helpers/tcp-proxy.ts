@@ -2,13 +2,14 @@ import { createServer, type Server, type Socket } from 'node:net'
 
 /**
  * A TCP proxy on 127.0.0.1 in front of Postgres that can stall every connection
- * (half-open: bytes are swallowed, nothing is closed) or cut them, to simulate a
- * network partition between a client and the database.
+ * (half-open: bytes are swallowed, nothing is closed), cut them, or drop them all, to
+ * simulate a network partition between a client and the database.
  */
 export class TcpProxy {
   readonly #server: Server
   readonly #pairs = new Set<[Socket, Socket]>()
   #stalled = false
+  #dropping = false
   port = 0
 
   constructor(
@@ -39,8 +40,15 @@ export class TcpProxy {
     this.#stalled = true
   }
 
+  /** Resets every connection and every new one, like a host whose route is gone. */
+  drop(): void {
+    this.#dropping = true
+    this.cut()
+  }
+
   resume(): void {
     this.#stalled = false
+    this.#dropping = false
   }
 
   /** Destroys every proxied connection (like a reset). */
@@ -58,6 +66,10 @@ export class TcpProxy {
   }
 
   #accept(client: Socket): void {
+    if (this.#dropping) {
+      client.on('error', () => {}).resetAndDestroy()
+      return
+    }
     if (this.#stalled) {
       client.on('error', () => {})
       return // never answered: a connect attempt hangs like a partitioned host

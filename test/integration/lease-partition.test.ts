@@ -16,12 +16,16 @@ describe('lease under a network partition', () => {
     await t.cleanup()
   })
 
-  it('tells the holder before the database could give its slots to anyone else', async () => {
+  it.each([
+    ['stalls (half-open: renewals hang, no answer, no error)', 'stall'],
+    ['drops (every connection and reconnect is reset)', 'drop'],
+  ] as const)('tells the holder before the database could give its slots to anyone else when the network %s', async (_, fault) => {
     const admin = t.coordinator()
-    await admin.limits.create('cut', { slots: 1 })
+    const name = `cut-${fault}`
+    await admin.limits.create(name, { slots: 1 })
     const holder = t.coordinator({ connectionString: proxy.url(t.url), listen: false })
-    const lease = await holder.acquire('cut', { ttlMs: 2000 })
-    proxy.stall() // renewals now hang: no answer, no error
+    const lease = await holder.acquire(name, { ttlMs: 2000 })
+    proxy[fault]()
 
     const reason = await new Promise<unknown>((resolve) =>
       lease.signal.addEventListener('abort', () => resolve(lease.signal.reason), { once: true }),
@@ -35,7 +39,7 @@ describe('lease under a network partition', () => {
     expect(row).toBeDefined()
     expect(row!.now.getTime()).toBeLessThan(row!.expires_at.getTime())
     // After expiry the slot goes to someone else.
-    const next = await admin.acquire('cut', { timeoutMs: 5000 })
+    const next = await admin.acquire(name, { timeoutMs: 5000 })
     expect(next.fencingToken).toBeGreaterThan(lease.fencingToken)
     await next.release()
     proxy.resume()

@@ -18,6 +18,7 @@ describe('migrate()', () => {
       '0004_limit_functions',
       '0005_views',
       '0006_roles',
+      '0007_limit_events',
     ])
     expect((await t.coordinator().migrate()).applied).toEqual([])
   })
