@@ -21,7 +21,10 @@ export function openPool(options: ResolvedOptions): PoolHandle {
     keepAlive: true,
   }
   const pool = new pg.Pool({ ...clientConfig, max: options.maxConnections, idleTimeoutMillis: 30_000 })
-  // An idle client that loses its connection must not crash the process; the next query reconnects.
+  // A client that loses its connection must not crash the process — idle in the pool, or
+  // checked out between two queries (pg emits 'error' with no listener there). The query
+  // in flight rejects; the next one reconnects.
   pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   return { pool, owned: true, clientConfig }
 }

@@ -66,6 +66,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const admin = new Coordinator({ connectionString: db.url, schema, reaper: false, onWarning: () => {} })
   const sql = new pg.Pool({ connectionString: db.url, application_name: APP, max: 2 })
   sql.on('error', () => {})
+  sql.on('connect', (client) => client.on('error', () => {}))
   const chaos = { kills: 0, restarts: 0, terminatedBackends: 0, revocations: 0, resizes: 0, databaseRestarts: 0 }
   const workerCounts: Record<string, number> = {}
   const add = (counts: Record<string, number> | null) => {
