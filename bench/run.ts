@@ -1,98 +1,114 @@
-// npm run bench: DESIGN §9 scenarios, side by side with the physical limit and a naive peer.
-// Uses DATABASE_URL, or starts an embedded PostgreSQL. Writes bench/results/latest.{json,md}.
+// npm run bench: the DESIGN §9 scenarios side by side with the physical limit and peers.
+// Uses DATABASE_URL, or starts an embedded PostgreSQL; redis-semaphore runs against a
+// redis-server of its own (skipped with a message where it is not installed).
+// Writes bench/results/latest.{json,md} and chart.svg. BENCH_RUNS (3), BENCH_SECONDS (10).
 import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { startEmbeddedPostgres } from '../src/embedded-postgres.js'
 import { Coordinator } from '../src/index.js'
-import { type ContentionResult, contentionNaivePolling, contentionPgslots } from './scenarios/contention.js'
+import { contentionChart } from './chart.js'
+import { type BenchResult, markdown } from './report.js'
+import { type ContentionResult, type ContentionSetup, contentionInProcess, contentionMultiProcess } from './scenarios/contention.js'
+import { type CrashResult, crashHandoff } from './scenarios/crash.js'
+import { type WaitersResult, manyLimits, manyWaiters } from './scenarios/scale.js'
 import { type UncontendedResult, uncontended } from './scenarios/uncontended.js'
+import { SYSTEM_LABELS, type SystemName, naiveSemaphore, pgslotsSemaphore, redisSemaphore, resetNaive, startRedis } from './semaphores.js'
 import { median, round } from './stats.js'
 
 const runs = Number(process.env.BENCH_RUNS ?? 3)
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
 const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url))
+const SCHEMA = 'pgslots_bench'
 
+/** Field-wise median of several runs of one scenario. */
 function medianOf<T extends object>(rows: T[]): T {
-  const first = rows[0] as Record<string, unknown>
   const out: Record<string, unknown> = {}
-  for (const key of Object.keys(first)) {
+  for (const key of Object.keys(rows[0]!)) {
     const values = rows.map((r) => (r as Record<string, unknown>)[key])
     out[key] = typeof values[0] === 'number' ? round(median(values as number[]), 3) : values[0]
   }
   return out as T
 }
 
+const group = <T>(map: Map<string, T[]>, key: string, value: T) => map.set(key, [...(map.get(key) ?? []), value])
+
 async function main() {
   const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres()
-  const url = process.env.DATABASE_URL ?? (embedded?.url as string)
+  const url = process.env.DATABASE_URL ?? embedded!.url
   const admin = new pg.Client({ connectionString: url })
   await admin.connect()
-  await admin.query('DROP SCHEMA IF EXISTS pgslots_bench CASCADE')
+  await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`)
+  const postgres = (await admin.query('SHOW server_version')).rows[0].server_version as string
   await admin.end()
-  const slots = new Coordinator({ connectionString: url, schema: 'pgslots_bench', maxConnections: 20, reaper: true })
+  const slots = new Coordinator({ connectionString: url, schema: SCHEMA, maxConnections: 20, reaper: true })
   await slots.migrate()
-  const version = (await new pg.Pool({ connectionString: url }).query('SHOW server_version')).rows[0].server_version
-  console.log(`PostgreSQL ${version}; ${runs} runs of ${seconds}s per scenario`)
+  const redis = await startRedis()
+  const skipped = 'missing' in redis ? [redis.missing] : []
+  const systems: SystemName[] = ['pgslots', 'naive', ...('missing' in redis ? [] : (['redis'] as const))]
+  console.log(`PostgreSQL ${postgres}; ${runs} runs of ${seconds}s per scenario; ${skipped.join('') || 'redis-server found'}`)
 
-  const uncontendedRuns: Record<number, UncontendedResult[]> = {}
-  const contentionRuns: Record<string, ContentionResult[]> = {}
-  const setup = { loops: 64, slots: 4, holdMs: 5, seconds }
+  const setup: ContentionSetup = { loops: 64, slots: 4, holdMs: 5, seconds }
+  const uncontendedRuns = new Map<string, UncontendedResult[]>()
+  const contentionRuns = new Map<string, ContentionResult[]>()
+  const crashRuns: CrashResult[] = []
+  const waiterRuns = new Map<string, WaitersResult[]>()
   for (let run = 1; run <= runs; run++) {
     for (const loops of [1, 4, 16]) {
       const r = await uncontended(url, slots, loops, Math.max(2, seconds / 2))
-      ;(uncontendedRuns[loops] ??= []).push(r)
-      console.log(`run ${run} uncontended ${loops} loops`, r)
+      group(uncontendedRuns, String(loops), r)
+      console.log(`run ${run} uncontended`, r)
     }
-    for (const r of [await contentionPgslots(url, slots, setup), await contentionNaivePolling(url, setup)]) {
-      ;(contentionRuns[r.system] ??= []).push(r)
-      console.log(`run ${run} contention`, r)
+    for (const system of systems) {
+      const limit = `bench:contention-${system}-${run}`
+      if (system === 'pgslots') for (const name of [limit, `${limit}-mp`]) await slots.limits.upsert(name, { slots: setup.slots })
+      if (system === 'naive') await resetNaive(url, setup.slots)
+      const sem =
+        system === 'pgslots'
+          ? pgslotsSemaphore(slots, limit)
+          : system === 'naive'
+            ? await naiveSemaphore(url, setup.loops)
+            : await redisSemaphore((redis as { port: number }).port, setup.slots, limit)
+      const one = await contentionInProcess(SYSTEM_LABELS[system], url, sem, setup)
+      await sem.close()
+      if (system === 'naive') await resetNaive(url, setup.slots)
+      const four = await contentionMultiProcess(SYSTEM_LABELS[system], { system, url, schema: SCHEMA, limit: `${limit}-mp`, redisPort: (redis as { port?: number }).port }, setup, 4)
+      for (const r of [one, four]) {
+        group(contentionRuns, `${system}/${r.processes}`, r)
+        console.log(`run ${run} contention`, r)
+      }
+    }
+    crashRuns.push(await crashHandoff(url, SCHEMA, slots))
+    console.log(`run ${run} crash`, crashRuns.at(-1))
+    for (const waiters of [100, 1000]) {
+      const r = await manyWaiters(url, SCHEMA, slots, waiters)
+      group(waiterRuns, String(waiters), r)
+      console.log(`run ${run} waiters`, r)
     }
   }
-  const result = {
+  const limits = await manyLimits(url, 100_000, Math.max(3, seconds / 2))
+  console.log('limits', limits)
+
+  const result: BenchResult = {
     at: new Date().toISOString(),
-    postgres: version,
+    postgres,
     runs,
-    seconds,
-    machine: `${(await import('node:os')).cpus().length} cores, node ${process.version}`,
-    uncontended: Object.values(uncontendedRuns).map((rs) => medianOf(rs)),
-    contention: { setup, results: Object.values(contentionRuns).map((rs) => medianOf(rs)) },
+    machine: `${cpus().length} cores, Node ${process.version}`,
+    uncontended: [...uncontendedRuns.values()].map(medianOf),
+    contention: { setup, results: [...contentionRuns.values()].map(medianOf), skipped },
+    crash: medianOf(crashRuns),
+    waiters: [...waiterRuns.values()].map(medianOf),
+    limits,
   }
   await mkdir(resultsDir, { recursive: true })
   await writeFile(`${resultsDir}latest.json`, `${JSON.stringify(result, null, 2)}\n`)
   await writeFile(`${resultsDir}latest.md`, markdown(result))
+  await writeFile(`${resultsDir}chart.svg`, contentionChart(result.contention.results, `Contention: ${setup.loops} loops, limit ${setup.slots}, ${setup.holdMs} ms holds`))
   console.log(markdown(result))
   await slots.close()
+  if (!('missing' in redis)) await redis.stop()
   await embedded?.stop()
-}
-
-function markdown(r: {
-  at: string
-  postgres: string
-  runs: number
-  seconds: number
-  machine: string
-  uncontended: UncontendedResult[]
-  contention: { setup: { loops: number; slots: number; holdMs: number }; results: ContentionResult[] }
-}): string {
-  const lines = [
-    `Medians of ${r.runs} runs, ${r.at}, PostgreSQL ${r.postgres}, ${r.machine}.`,
-    '',
-    '| loops | raw SQL acquire+release /s | pgslots acquire+release /s | ratio (target ≥ 0.85) |',
-    '|---|---|---|---|',
-    ...r.uncontended.map((u) => `| ${u.loops} | ${u.rawCyclesPerSecond} | ${u.pgslotsCyclesPerSecond} | ${u.ratio} |`),
-    '',
-    `Contention: ${r.contention.setup.loops} loops, limit ${r.contention.setup.slots}, ${r.contention.setup.holdMs} ms holds, ${r.seconds} s (ideal ${(1000 / r.contention.setup.holdMs) * r.contention.setup.slots} acq/s).`,
-    '',
-    '| system | acq/s | utilisation | handoff p50 ms | handoff p99 ms | wait p99 ms | wait max ms | max wait / fair share | DB calls per acquisition |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...r.contention.results.map(
-      (c) =>
-        `| ${c.system} | ${c.acquisitionsPerSecond} | ${c.utilisation} | ${c.handoffP50Ms} | ${c.handoffP99Ms} | ${c.waitP99Ms} | ${c.waitMaxMs} | ${c.maxWaitOverFairShare} | ${c.dbCallsPerAcquisition} |`,
-    ),
-    '',
-  ]
-  return lines.join('\n')
 }
 
 await main()

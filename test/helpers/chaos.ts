@@ -92,7 +92,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         continue
       }
       const roll = Math.random()
-      if (roll < 0.2) {
+      if (roll < 0.1) {
         const i = Math.floor(Math.random() * workers.length)
         workers[i]!.child.kill('SIGKILL')
         await workers[i]!.final
@@ -100,7 +100,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         workers[i] = startWorker(job())
         await workers[i]!.ready
         chaos.restarts++
-      } else if (roll < 0.45) {
+      } else if (roll < 0.4) {
         await attempt(async () => {
           const { rows } = await sql.query(
             `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity

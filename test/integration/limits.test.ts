@@ -28,6 +28,25 @@ describe('limits admin', () => {
     await expect(slots.limits.get('license/x')).rejects.toBeInstanceOf(LimitNotFoundError)
   })
 
+  it('records every limit change in the events, with slots and active after it', async () => {
+    await slots.limits.create('audited', { slots: 2 })
+    await slots.limits.update('audited', { slots: 5 })
+    await slots.limits.update('audited', { slots: 5 }) // no change: no event
+    await slots.limits.disable('audited')
+    const lease = await slots.acquire('audited') // counters move: no limit event
+    await lease.release()
+    await slots.limits.delete('audited')
+    const rows = await t.query<{ kind: string; slots: number; active: boolean }>(
+      `SELECT kind, slots, active FROM events WHERE names = ARRAY['audited'] AND kind LIKE 'limit%' ORDER BY id`,
+    )
+    expect(rows).toEqual([
+      { kind: 'limit_changed', slots: 2, active: true },
+      { kind: 'limit_changed', slots: 5, active: true },
+      { kind: 'limit_changed', slots: 5, active: false },
+      { kind: 'limit_deleted', slots: 5, active: false },
+    ])
+  })
+
   it('treats LIKE wildcards in a prefix as plain characters', async () => {
     await slots.limits.create('pct_%:a', { slots: 1 })
     await slots.limits.create('pctX:b', { slots: 1 })

@@ -19,6 +19,7 @@ describe('migrate()', () => {
       '0005_views',
       '0006_roles',
       '0007_limit_events',
+      '0008_generic_plans',
     ])
     expect((await t.coordinator().migrate()).applied).toEqual([])
   })
