@@ -49,7 +49,7 @@ export function markdown(r: BenchResult): string {
         c.waitP99Ms,
         c.waitMaxMs,
         c.maxWaitOverFairShare,
-        c.dbCallsPerAcquisition,
+        c.system.startsWith('redis') ? 'n/a (Redis)' : c.dbCallsPerAcquisition,
       ]),
     ),
     ...r.contention.skipped.map((reason) => `\nSkipped: ${reason}`),

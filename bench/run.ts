@@ -35,11 +35,15 @@ function medianOf<T extends object>(rows: T[]): T {
 const group = <T>(map: Map<string, T[]>, key: string, value: T) => map.set(key, [...(map.get(key) ?? []), value])
 
 async function main() {
-  const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres()
+  const embedded = process.env.DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres({ settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'top' } })
   const url = process.env.DATABASE_URL ?? embedded!.url
   const admin = new pg.Client({ connectionString: url })
   await admin.connect()
   await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`)
+  // Database calls are counted with pg_stat_statements where it is loaded.
+  await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements').catch(() => {})
   const postgres = (await admin.query('SHOW server_version')).rows[0].server_version as string
   await admin.end()
   const slots = new Coordinator({ connectionString: url, schema: SCHEMA, maxConnections: 20, reaper: true })

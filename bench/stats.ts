@@ -12,8 +12,20 @@ export function median(values: number[]): number {
 
 export const round = (value: number, digits = 2) => Number(value.toFixed(digits))
 
-/** Transactions committed in the current database so far (every round trip commits one). */
-export async function committedTransactions(query: (sql: string) => Promise<{ rows: { n: string }[] }>): Promise<number> {
-  const result = await query('SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()')
-  return Number(result.rows[0]?.n ?? 0)
+/**
+ * Round trips to the current database so far: top-level statements counted by
+ * pg_stat_statements when it is loaded (the bench's embedded Postgres preloads it), else
+ * committed transactions (every round trip commits one, but so does background work).
+ */
+export async function databaseCalls(query: (sql: string) => Promise<{ rows: { n: string }[] }>): Promise<number> {
+  try {
+    const result = await query(
+      `SELECT sum(calls)::text AS n FROM pg_stat_statements
+       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT LIKE '%pg_stat_statements%'`,
+    )
+    return Number(result.rows[0]?.n ?? 0)
+  } catch {
+    const result = await query('SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()')
+    return Number(result.rows[0]?.n ?? 0)
+  }
 }

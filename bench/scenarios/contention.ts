@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import type { Semaphore } from '../semaphores.js'
-import { committedTransactions, percentile, round } from '../stats.js'
+import { databaseCalls, percentile, round } from '../stats.js'
 
 export interface ContentionSetup {
   loops: number
@@ -57,19 +57,25 @@ export async function runLoops(sem: Semaphore, loops: number, holdMs: number, st
 }
 
 /**
- * Metrics over all acquisitions: a waiter that had to wait got the slot freed by the oldest
- * release not yet matched to a grant; handoff is the time between the two.
+ * Metrics over all acquisitions. Freed slots are taken in the order they were freed: each
+ * grant takes the oldest freed slot nobody has taken yet (or one of the initially free
+ * ones); for a grant that had to wait, handoff is the time that slot stood free.
  */
 export function summarise(system: string, processes: number, records: Acquisition[], s: ContentionSetup, elapsedMs: number, dbCalls: number): ContentionResult {
   const events = [
-    ...records.map((r) => ({ t: r.released, grant: false })),
-    ...records.filter((r) => r.got - r.asked > 0.5).map((r) => ({ t: r.got, grant: true })),
+    ...records.map((r) => ({ t: r.released, grant: false, waited: false })),
+    ...records.map((r) => ({ t: r.got, grant: true, waited: r.got - r.asked > 0.5 })),
   ].sort((a, b) => a.t - b.t)
-  const pending: number[] = []
+  const freed: number[] = []
   const handoffs: number[] = []
+  let initiallyFree = s.slots
   for (const e of events) {
-    if (!e.grant) pending.push(e.t)
-    else if (pending.length > 0) handoffs.push(e.t - pending.shift()!)
+    if (!e.grant) freed.push(e.t)
+    else if (initiallyFree > 0) initiallyFree--
+    else {
+      const at = freed.shift()
+      if (at !== undefined && e.waited) handoffs.push(e.t - at)
+    }
   }
   const waits = records.map((r) => r.got - r.asked)
   const held = records.reduce((sum, r) => sum + (r.released - r.got), 0)
@@ -88,13 +94,13 @@ export function summarise(system: string, processes: number, records: Acquisitio
   }
 }
 
-/** Counts the database's committed transactions around `run` (every round trip commits one). */
+/** Counts the database round trips made while `run` runs. */
 export async function countingCalls<T>(url: string, run: () => Promise<T>): Promise<{ result: T; calls: number }> {
   const stats = new pg.Client({ connectionString: url })
   await stats.connect()
-  const before = await committedTransactions((q) => stats.query(q))
+  const before = await databaseCalls((q) => stats.query(q))
   const result = await run()
-  const calls = (await committedTransactions((q) => stats.query(q))) - before - 1
+  const calls = (await databaseCalls((q) => stats.query(q))) - before - 1
   await stats.end()
   return { result, calls }
 }
@@ -129,5 +135,8 @@ export async function contentionMultiProcess(
       }),
     ),
   )
-  return summarise(system, processes, result.flat(), s, endAt - startAt, calls)
+  const records = result.flat()
+  // One-shot runs (`rounds`) end when the last slot is given back, not at endAt.
+  const lastRelease = records.reduce((max, r) => Math.max(max, r.released), startAt)
+  return summarise(system, processes, records, s, Math.min(endAt, lastRelease) - startAt, calls)
 }
