@@ -50,11 +50,11 @@ describe('migrate()', () => {
     expect(publicTables[0]?.n).toBe(0)
   })
 
-  it('pins search_path on every public function so callers cannot redirect table names', async () => {
+  it('pins search_path (callers cannot redirect table names) and generic plans on every public function', async () => {
     const unpinned = await t.query<{ proname: string }>(
       `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-       WHERE n.nspname = $1 AND p.proname NOT LIKE '\\_%' AND NOT coalesce(p.proconfig, '{}') @> ARRAY[$2]`,
-      [t.schema, `search_path=${t.schema}, pg_temp`],
+       WHERE n.nspname = $1 AND p.proname NOT LIKE '\\_%' AND NOT coalesce(p.proconfig, '{}') @> ARRAY[$2, $3]`,
+      [t.schema, `search_path=${t.schema}, pg_temp`, 'plan_cache_mode=force_generic_plan'],
     )
     expect(unpinned).toEqual([])
     const pinned = await t.query<{ n: number }>(
