@@ -67,7 +67,7 @@ export class Coordinator {
     )
     this.limits = new Limits(this.#ctx, this.#db, this.#options.onWarning)
     this.leases = new Leases(this.#ctx, this.#db)
-    this.#waiters = new WaitRegistry(this.#ctx, this.#options.pollIntervalMs)
+    this.#waiters = new WaitRegistry(this.#ctx, this.#options.pollIntervalMs, () => this.#listener?.pid)
     if (this.#options.listen) {
       const config = this.#options.listenConnectionString
         ? { connectionString: this.#options.listenConnectionString }
@@ -75,7 +75,11 @@ export class Coordinator {
       const channel = `pgslots_${this.schema}`
       this.#listener = new Listener(config, channel, {
         onNotify: (ticket) => this.#waiters.wake(ticket),
-        onListening: () => this.#waiters.wakeAll(),
+        // Re-check every ticket, and tell the database the new listening pid at once.
+        onListening: () => {
+          this.#waiters.wakeAll()
+          this.#waiters.pollNow()
+        },
         onUnreliable: () => {
           this.#waiters.fastPolling = true
           this.#options.onWarning(
@@ -270,7 +274,8 @@ export class Coordinator {
     const heartbeatMs = Math.max(5_000, this.#options.pollIntervalMs * 5)
     for (;;) {
       const sentAt = performance.now()
-      const row = await ask({ names: list, occupy: o.occupy, strict: o.strict, holder, wait, heartbeatMs })
+      const listenerPid = this.#listener?.pid ?? null
+      const row = await ask({ names: list, occupy: o.occupy, strict: o.strict, holder, wait, heartbeatMs, listenerPid })
       this.#warnMissing(row.missing)
       if (row.status === 'busy') return null
       if (row.status === 'acquired') return { row, sentAt, signal }

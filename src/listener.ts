@@ -46,6 +46,12 @@ export class Listener {
     return this.#listening
   }
 
+  /** The backend pid of the listening connection while LISTEN is in effect: it lives as long as this process. */
+  get pid(): number | undefined {
+    if (!this.#listening) return undefined
+    return (this.#client as unknown as { processID: number | null } | undefined)?.processID ?? undefined
+  }
+
   start(): void {
     if (this.#client || this.#retryTimer || this.#stopped) return
     void this.#connect()

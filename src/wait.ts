@@ -33,6 +33,7 @@ export interface WaitRequest {
 export class WaitRegistry {
   readonly #ctx: SqlContext
   readonly #pollIntervalMs: number
+  readonly #listenerPid: () => number | undefined
   readonly #byTicket = new Map<string, PendingWaiter>()
   /** Tickets notified before their waiter registered (oldest first, bounded). */
   readonly #early = new Set<string>()
@@ -42,9 +43,10 @@ export class WaitRegistry {
   #fastPolling = false
   #closed = false
 
-  constructor(ctx: SqlContext, pollIntervalMs: number) {
+  constructor(ctx: SqlContext, pollIntervalMs: number, listenerPid: () => number | undefined) {
     this.#ctx = ctx
     this.#pollIntervalMs = pollIntervalMs
+    this.#listenerPid = listenerPid
   }
 
   get size(): number {
@@ -69,6 +71,11 @@ export class WaitRegistry {
   /** After (re)connecting the listener, every pending ticket is re-checked. */
   wakeAll(): void {
     for (const waiter of this.#byTicket.values()) waiter.wake()
+  }
+
+  /** Heartbeats now (e.g. to record a new listening pid before the waiters look dead). */
+  pollNow(): void {
+    this.#schedulePoll(0)
   }
 
   close(): void {
@@ -159,6 +166,7 @@ export class WaitRegistry {
       const rows = await heartbeatWaiters(
         this.#ctx,
         waiters.map((w) => w.waiterId),
+        this.#listenerPid() ?? null,
       )
       const byId = new Map(waiters.map((w) => [w.waiterId, w]))
       for (const row of rows) {

@@ -26,6 +26,8 @@ export interface AcquireArgs {
   wait: boolean
   strict: boolean
   heartbeatMs: number
+  /** Backend pid of this process's LISTEN connection: the database cancels the waiter when it exits. */
+  listenerPid: number | null
 }
 
 /** Takes slots now, queues a waiter (`wait`), or reports `busy`. One round trip. @internal */
@@ -38,5 +40,6 @@ export function acquireSlots(ctx: SqlContext, a: AcquireArgs): Promise<AcquireRo
     a.wait,
     a.strict,
     interval(a.heartbeatMs),
+    a.listenerPid,
   ])
 }

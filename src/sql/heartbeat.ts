@@ -9,7 +9,10 @@ export interface HeartbeatRow extends Record<string, unknown> {
   db_now: Date
 }
 
-/** Keeps all of a process's waiters alive in one call and says which were granted. @internal */
-export function heartbeatWaiters(ctx: SqlContext, waiterIds: string[]): Promise<HeartbeatRow[]> {
-  return callFunction<HeartbeatRow>(ctx.pool, ctx.schema, 'heartbeat', [waiterIds])
+/**
+ * Keeps all of a process's waiters alive in one call, records the pid it listens on now,
+ * and says which were granted. @internal
+ */
+export function heartbeatWaiters(ctx: SqlContext, waiterIds: string[], listenerPid: number | null): Promise<HeartbeatRow[]> {
+  return callFunction<HeartbeatRow>(ctx.pool, ctx.schema, 'heartbeat', [waiterIds, listenerPid])
 }

@@ -11,5 +11,6 @@ export function takeBudget(ctx: SqlContext, a: Omit<AcquireArgs, 'ttlMs'>): Prom
     a.wait,
     a.strict,
     interval(a.heartbeatMs),
+    a.listenerPid,
   ])
 }

@@ -5,7 +5,7 @@ import { Coordinator } from '../../src/index.js'
 interface Job {
   url: string
   schema: string
-  action: 'try-acquire' | 'acquire-in-turn' | 'hold' | 'rate-limit'
+  action: 'try-acquire' | 'acquire-in-turn' | 'hold' | 'rate-limit' | 'queue'
   names: string[]
   /** try-acquire: concurrent attempts; acquire-in-turn: sequential requests. */
   count: number
@@ -64,4 +64,11 @@ if (job.action === 'rate-limit') {
   )
   await slots.close()
   process.exit(0)
+}
+
+if (job.action === 'queue') {
+  // Queue one request and stay in line until killed.
+  void slots.acquire(job.names, { occupy: job.occupy ?? 1, holder: job.label }).catch(() => {})
+  emit({ queued: true })
+  setInterval(() => {}, 1 << 30)
 }

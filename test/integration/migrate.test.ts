@@ -20,6 +20,7 @@ describe('migrate()', () => {
       '0006_roles',
       '0007_limit_events',
       '0008_generic_plans',
+      '0009_waiter_liveness',
     ])
     expect((await t.coordinator().migrate()).applied).toEqual([])
   })
