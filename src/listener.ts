@@ -93,6 +93,15 @@ export class Listener {
       return
     }
     if (this.#client !== client) return
+    try {
+      // Held while this connection lives (taken only now that it is known not to be pooled):
+      // the database tells a dead process's waiters by it.
+      await client.query('SELECT pg_advisory_lock(hashtext($1), pg_backend_pid())', [this.#channel])
+    } catch {
+      this.#lost(client)
+      return
+    }
+    if (this.#client !== client) return
     this.#attempt = 0
     this.#listening = true
     clearInterval(this.#healthTimer)

@@ -144,7 +144,9 @@ describe('waiting and handoff', () => {
   it('grants waiters when slots are raised or the limit is disabled', async () => {
     await slots.limits.create('raise', { slots: 1 })
     const held = await slots.acquire('raise')
+    // Queue a, then b: two requests sent at once may reach the database in either order.
     const a = slots.acquire('raise', { timeoutMs: 10_000 })
+    await until(async () => (await count("waiter_limits WHERE limit_name = 'raise'")) === 1, 'a queued')
     const b = slots.acquire('raise', { timeoutMs: 10_000 })
     await until(async () => (await count("waiter_limits WHERE limit_name = 'raise'")) === 2, 'two queued')
     const raised = await slots.limits.update('raise', { slots: 2 })
