@@ -2,15 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Coordinator } from '../../src/index.js'
 import { startWorker } from '../helpers/processes.js'
 import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
-
-/** Polls the database until `check` holds (a condition, not a timing assertion). */
-async function until(check: () => Promise<boolean>, what: string): Promise<void> {
-  const end = Date.now() + 15_000
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
+import { until } from '../helpers/until.js'
 
 describe('a waiter whose process died', () => {
   let t: TestSchema

@@ -2,14 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AcquireTimeoutError, type Coordinator } from '../../src/index.js'
 import { runWorker } from '../helpers/processes.js'
 import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
+import { until } from '../helpers/until.js'
 
 describe('waiting and handoff', () => {
   let t: TestSchema
