@@ -1,7 +1,7 @@
 // The systems compared in the contention scenario, behind one tiny interface.
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import pg from 'pg'
+import { freePort } from '../src/embedded-postgres.js'
 import type { Coordinator } from '../src/index.js'
 
 export interface Semaphore {
@@ -69,12 +69,7 @@ export async function redisSemaphore(port: number, slots: number, key: string): 
 
 /** A redis-server of our own on 127.0.0.1, or null (with the reason) where it is not installed. */
 export async function startRedis(): Promise<{ port: number; stop(): Promise<void> } | { missing: string }> {
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
+  const port = await freePort()
   const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })

@@ -75,11 +75,7 @@ export class Coordinator {
       const channel = `pgslots_${this.schema}`
       this.#listener = new Listener(config, channel, {
         onNotify: (ticket) => this.#waiters.wake(ticket),
-        // Re-check every ticket, and tell the database the new listening pid at once.
-        onListening: () => {
-          this.#waiters.wakeAll()
-          this.#waiters.pollNow()
-        },
+        onListening: () => this.#waiters.wakeAll(),
         onUnreliable: () => {
           this.#waiters.fastPolling = true
           this.#options.onWarning(

@@ -68,13 +68,12 @@ export class WaitRegistry {
     if (this.#early.size > 10_000) this.#early.delete(this.#early.values().next().value as string)
   }
 
-  /** After (re)connecting the listener, every pending ticket is re-checked. */
+  /**
+   * After (re)connecting the listener: every pending ticket is re-checked, and a heartbeat
+   * tells the database the new listening pid before the waiters could look dead.
+   */
   wakeAll(): void {
     for (const waiter of this.#byTicket.values()) waiter.wake()
-  }
-
-  /** Heartbeats now (e.g. to record a new listening pid before the waiters look dead). */
-  pollNow(): void {
     this.#schedulePoll(0)
   }
 

@@ -1,12 +1,11 @@
 // The chaos soak: worker processes hammer five limits while a driver SIGKILLs and restarts
 // workers, terminates backends, revokes leases, lowers and raises limits and restarts
 // Postgres once; afterwards the invariant checker replays the event log.
-import { type ChildProcess, spawn } from 'node:child_process'
 import pg from 'pg'
 import type { EmbeddedDatabase } from '../../src/embedded-postgres.js'
 import { Coordinator } from '../../src/index.js'
 import { type InvariantReport, checkInvariants } from './invariants.js'
-import { builtHelper } from './processes.js'
+import { startWorker } from './processes.js'
 
 export interface ChaosOptions {
   db: EmbeddedDatabase
@@ -30,36 +29,9 @@ const APP = 'pgslots-chaos-driver'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)]!
 
-interface Worker {
-  child: ChildProcess
-  ready: Promise<void>
-  final: Promise<Record<string, number> | null>
-}
-
-function startWorker(job: object): Worker {
-  const child = spawn(process.execPath, [builtHelper('chaos-worker'), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const lines: string[] = []
-  let out = ''
-  let onReady: () => void
-  const ready = new Promise<void>((resolve) => (onReady = resolve))
-  child.stdout!.on('data', (chunk) => {
-    out += chunk
-    const parts = out.split('\n')
-    out = parts.pop()!
-    for (const line of parts) {
-      lines.push(line)
-      if (lines.length === 1) onReady()
-    }
-  })
-  const final = new Promise<Record<string, number> | null>((resolve) =>
-    child.on('exit', () => {
-      onReady()
-      const last = lines.length > 1 ? lines.at(-1) : undefined
-      resolve(last ? (JSON.parse(last) as Record<string, number>) : null)
-    }),
-  )
-  return { child, ready, final }
-}
+type WorkerLine = Record<string, unknown>
+/** A chaos worker prints {"ready":true}, then its counts when stopped with SIGTERM. */
+const startChaosWorker = (job: object) => startWorker<WorkerLine>('chaos-worker', job)
 
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const { db, schema, durationMs, log = () => {} } = options
@@ -69,16 +41,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   sql.on('connect', (client) => client.on('error', () => {}))
   const chaos = { kills: 0, restarts: 0, terminatedBackends: 0, revocations: 0, resizes: 0, databaseRestarts: 0 }
   const workerCounts: Record<string, number> = {}
-  const add = (counts: Record<string, number> | null) => {
-    for (const [key, value] of Object.entries(counts ?? {})) if (typeof value === 'number') workerCounts[key] = (workerCounts[key] ?? 0) + value
+  // A killed worker printed only its ready line; a stopped one, its counts after it.
+  const add = (lines: WorkerLine[]) => {
+    const counts = lines.length > 1 ? lines.at(-1)! : {}
+    for (const [key, value] of Object.entries(counts)) if (typeof value === 'number') workerCounts[key] = (workerCounts[key] ?? 0) + value
   }
   try {
     await admin.migrate()
     for (const name of LIMITS) await admin.limits.create(name, { slots: 2 + Math.floor(Math.random() * 3) })
     let spawned = 0
     const job = () => ({ url: db.url, schema, limits: LIMITS, loops: options.loopsPerWorker ?? 25, ttlMs: 2000, label: `worker-${++spawned}` })
-    const workers = Array.from({ length: options.workers ?? 4 }, () => startWorker(job()))
-    await Promise.all(workers.map((w) => w.ready))
+    const workers = await Promise.all(Array.from({ length: options.workers ?? 4 }, () => startChaosWorker(job())))
 
     const end = Date.now() + durationMs
     const restartAt = Date.now() + durationMs * 0.4
@@ -94,11 +67,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       const roll = Math.random()
       if (roll < 0.1) {
         const i = Math.floor(Math.random() * workers.length)
-        workers[i]!.child.kill('SIGKILL')
-        await workers[i]!.final
+        await workers[i]!.kill('SIGKILL')
         chaos.kills++
-        workers[i] = startWorker(job())
-        await workers[i]!.ready
+        workers[i] = await startChaosWorker(job())
         chaos.restarts++
       } else if (roll < 0.4) {
         await attempt(async () => {
@@ -124,8 +95,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     }
 
     log('stopping workers')
-    for (const w of workers) w.child.kill('SIGTERM')
-    for (const w of workers) add(await w.final)
+    for (const lines of await Promise.all(workers.map((w) => w.kill('SIGTERM')))) add(lines)
     // Leases and waiters of killed workers expire with their ttl and heartbeat; reap them.
     const drainEnd = Date.now() + 40_000
     for (;;) {

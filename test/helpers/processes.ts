@@ -32,30 +32,35 @@ export function runWorker<Event = Record<string, unknown>>(name: string, job: ob
   })
 }
 
+/** A running helper process: its first JSON line, and a kill that resolves with every line it printed. */
+export interface RunningWorker<Event> {
+  first: Event
+  kill(signal?: NodeJS.Signals): Promise<Event[]>
+}
+
 /** A helper process that keeps running; resolves its first JSON line, and lets the test kill it. */
-export async function startWorker<Event = Record<string, unknown>>(
-  name: string,
-  job: object,
-): Promise<{ first: Event; kill(signal?: NodeJS.Signals): Promise<void> }> {
+export async function startWorker<Event = Record<string, unknown>>(name: string, job: object): Promise<RunningWorker<Event>> {
   const child = spawn(process.execPath, [builtHelper(name), JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] })
   let err = ''
   child.stderr.on('data', (chunk) => (err += chunk))
+  const lines: Event[] = []
+  let out = ''
+  const exited = new Promise<Event[]>((resolve) => child.once('close', () => resolve(lines)))
   const first = await new Promise<Event>((resolve, reject) => {
-    let out = ''
     child.stdout.on('data', (chunk) => {
       out += chunk
-      const line = out.split('\n')[0]
-      if (out.includes('\n') && line) resolve(JSON.parse(line) as Event)
+      const parts = out.split('\n')
+      out = parts.pop()!
+      for (const line of parts) if (line) lines.push(JSON.parse(line) as Event)
+      if (lines.length > 0) resolve(lines[0]!)
     })
-    child.on('close', (code) => reject(new Error(`${name} exited with ${code} before reporting: ${err}`)))
+    child.once('close', (code) => reject(new Error(`${name} exited with ${code} before reporting: ${err}`)))
   })
   return {
     first,
-    kill: (signal = 'SIGKILL') =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve()
-        child.once('exit', () => resolve())
-        child.kill(signal)
-      }),
+    kill: (signal = 'SIGKILL') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      return exited
+    },
   }
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fromDatabaseError } from '../../src/errors.js'
 import type { Coordinator, Lease } from '../../src/index.js'
 import { type Outcome, SlotsModel } from '../helpers/slots-model.js'
 import { type TestSchema, createTestSchema } from '../helpers/test-schema.js'
@@ -9,7 +10,6 @@ import { type TestSchema, createTestSchema } from '../helpers/test-schema.js'
 
 const SHORT_TTL_MS = 400
 const NAMES = ['a', 'b', 'c']
-const SQLSTATE_CODES: Record<string, string> = { PS404: 'PGSLOTS_LIMIT_NOT_FOUND', PS422: 'PGSLOTS_IMPOSSIBLE_REQUEST' }
 
 /** A lease of the real system: a Lease object, or a lease id taken through the SQL API. */
 type RealLease = { lease: Lease } | { id: string; sentAt: number; answeredAt: number }
@@ -26,8 +26,9 @@ async function outcomeOf(run: () => Promise<boolean>): Promise<Outcome> {
   try {
     return (await run()) ? { kind: 'granted' } : { kind: 'busy' }
   } catch (error) {
-    const code = (error as { code?: string }).code ?? String(error)
-    return { kind: 'error', code: SQLSTATE_CODES[code] ?? code }
+    // The SQL API raises SQLSTATEs; map them the way the library does.
+    const mapped = fromDatabaseError(error) as { code?: string }
+    return { kind: 'error', code: mapped.code ?? String(error) }
   }
 }
 
