@@ -19,7 +19,10 @@ CREATE FUNCTION _listener_gone(p_pid integer) RETURNS boolean LANGUAGE sql VOLAT
     AND pg_try_advisory_xact_lock_shared(hashtext('pgslots_' || current_schema()), p_pid)
 $$;
 
--- As in 0002, with one change: a waiter whose process is gone is cancelled, not granted.
+-- As in 0002, with two changes: a waiter whose process is gone is cancelled, not granted;
+-- and a grant gives the waiter one full heartbeat to claim it, not just what was left of
+-- its last one (with heartbeats of 5 s, a process stalled for a few seconds lost grants it
+-- was about to claim, and a rate limit's budget with them).
 CREATE OR REPLACE FUNCTION _try_grant(p_waiter waiters) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
   v_lease leases;
@@ -43,7 +46,7 @@ BEGIN
     RETURN false;
   END IF;
   v_lease := _create_lease(p_waiter.names, p_waiter.occupy, p_waiter.ttl, p_waiter.holder,
-                           least(v_now + p_waiter.ttl, p_waiter.expires_at));
+                           v_now + least(p_waiter.ttl, p_waiter.heartbeat));
   UPDATE waiters SET lease_id = v_lease.id, granted_at = v_now WHERE id = p_waiter.id;
   DELETE FROM waiter_limits WHERE waiter_id = p_waiter.id;
   PERFORM _record_event('acquired', p_waiter.names, p_waiter.occupy, v_lease.fencing_token,
