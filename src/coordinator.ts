@@ -132,11 +132,6 @@ export class Coordinator {
   }
 
   /**
-   * Runs `fn` while holding the slots and releases them afterwards, like Prefect's `concurrency()`.
-   * @example
-   * const out = await slots.concurrency('gpu:gpu-1', (lease) => infer(batch, lease.signal))
-   */
-  /**
    * Waits until every named rate limit (slotDecayPerSecond > 0) has `occupy` budget and
    * takes it; nothing is held afterwards, the budget drains by itself. FIFO with other
    * waiters; the wait sleeps until the computed time the budget frees.
@@ -150,6 +145,11 @@ export class Coordinator {
     if (grant?.row.lease_id) await releaseLease(this.#ctx, grant.row.lease_id)
   }
 
+  /**
+   * Runs `fn` while holding the slots and releases them afterwards, like Prefect's `concurrency()`.
+   * @example
+   * const out = await slots.concurrency('gpu:gpu-1', (lease) => infer(batch, lease.signal))
+   */
   async concurrency<T>(
     names: string | string[],
     fn: (lease: Lease) => Promise<T> | T,
@@ -276,7 +276,7 @@ export class Coordinator {
       if (row.status === 'busy') return null
       if (row.status === 'acquired') return { row, sentAt, signal }
       this.#listener?.start()
-      const grant = await this.#waiters.waitForGrant({ row, deadline, signal, describe: list.join(', ') })
+      const grant = await this.#waiters.waitForGrant({ row, deadline, signal, describe: list.join(', '), ttlMs: o.ttlMs })
       if (grant) return { ...grant, signal }
     }
   }

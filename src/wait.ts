@@ -1,9 +1,10 @@
-import { AcquireTimeoutError, PgSlotsError } from './errors.js'
+import { AcquireTimeoutError, LeaseLostError, PgSlotsError } from './errors.js'
 import type { AcquireRow } from './sql/acquire.js'
 import { cancelWait } from './sql/cancel-wait.js'
 import { claimGrant } from './sql/claim.js'
 import type { SqlContext } from './sql/context.js'
 import { heartbeatWaiters } from './sql/heartbeat.js'
+import { renewLease } from './sql/renew.js'
 
 /** One queued request of this process. */
 interface PendingWaiter {
@@ -21,6 +22,8 @@ export interface WaitRequest {
   deadline: number
   signal: AbortSignal | undefined
   describe: string
+  /** The lease ttl, to take over a granted lease whose claim answer was lost. */
+  ttlMs: number
 }
 
 /**
@@ -115,6 +118,8 @@ export class WaitRegistry {
     this.#schedulePoll(this.#fastPolling ? 10 : this.#pollIntervalMs)
     if (row.next_expiry) waiter.wakeAt(localTime(row.next_expiry, row.db_now))
     let retryDelay = 50
+    // A claim failed without an answer: it may have committed and taken the lease.
+    let unsure = false
     try {
       for (;;) {
         if (!woken) await sleepUntilWoken(deadline, signal, (resolve) => (wakeUp = resolve))
@@ -123,26 +128,39 @@ export class WaitRegistry {
           await cancelWait(this.#ctx, waiterId).catch(() => {}) // else it expires with its heartbeat
           throw signal?.aborted ? signal.reason : new AcquireTimeoutError(`timed out waiting for ${request.describe}`)
         }
-        let claimed: AcquireRow
+        let claimed: AcquireRow | null
         const sentAt = performance.now()
         try {
           claimed = await claimGrant(this.#ctx, waiterId)
+          // A granted lease has its waiter's id, so a claim whose answer was lost is found
+          // by renewing that id (LeaseLostError: it was never claimed, or is gone).
+          if (claimed.status === 'gone' && unsure) claimed = await this.#takeOver(waiterId, request.ttlMs)
         } catch (error) {
           if (error instanceof PgSlotsError) throw error
           // Database unreachable: retry with backoff until the deadline.
           await sleepUntilWoken(Math.min(deadline, performance.now() + retryDelay), signal, () => {})
           retryDelay = Math.min(retryDelay * 2, 2000)
           woken = true
+          unsure = true
           continue
         }
         retryDelay = 50
+        if (claimed === null || claimed.status === 'gone') return null
         if (claimed.status === 'acquired') return { row: claimed, sentAt }
-        if (claimed.status === 'gone') return null
         if (claimed.next_expiry) waiter.wakeAt(localTime(claimed.next_expiry, claimed.db_now))
       }
     } finally {
       clearTimeout(expiryTimer)
       this.#byTicket.delete(ticket)
+    }
+  }
+
+  async #takeOver(waiterId: string, ttlMs: number): Promise<AcquireRow | null> {
+    try {
+      return await renewLease(this.#ctx, waiterId, ttlMs)
+    } catch (error) {
+      if (error instanceof LeaseLostError) return null
+      throw error
     }
   }
 
