@@ -74,7 +74,7 @@ export class Coordinator {
         : this.#pool.clientConfig
       const channel = `pgslots_${this.schema}`
       this.#listener = new Listener(config, channel, {
-        onNotify: (ticket) => this.#waiters.wake(ticket),
+        onNotify: (payload) => this.#waiters.notified(payload),
         onListening: () => this.#waiters.wakeAll(),
         onUnreliable: () => {
           this.#waiters.fastPolling = true
@@ -276,7 +276,7 @@ export class Coordinator {
       if (row.status === 'busy') return null
       if (row.status === 'acquired') return { row, sentAt, signal }
       this.#listener?.start()
-      const grant = await this.#waiters.waitForGrant({ row, deadline, signal, describe: list.join(', '), ttlMs: o.ttlMs })
+      const grant = await this.#waiters.waitForGrant({ row, deadline, signal, describe: list.join(', '), ttlMs: o.ttlMs, sentAt })
       if (grant) return { ...grant, signal }
     }
   }

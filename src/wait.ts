@@ -1,4 +1,5 @@
 import { AcquireTimeoutError, LeaseLostError, PgSlotsError } from './errors.js'
+import { grantedRow, isGrantFor, type NotifiedGrant, parseNotification } from './notified-grant.js'
 import type { AcquireRow } from './sql/acquire.js'
 import { cancelWait } from './sql/cancel-wait.js'
 import { claimGrant } from './sql/claim.js'
@@ -10,7 +11,8 @@ import { renewLease } from './sql/renew.js'
 interface PendingWaiter {
   waiterId: string
   ticket: string
-  wake(): void
+  /** Wakes the waiter; with a grant from a NOTIFY, it needs no claim. */
+  wake(grant?: NotifiedGrant): void
   /** Wake at this local performance.now() time (earliest blocking lease expiry). */
   wakeAt(localTime: number): void
 }
@@ -22,8 +24,10 @@ export interface WaitRequest {
   deadline: number
   signal: AbortSignal | undefined
   describe: string
-  /** The lease ttl, to take over a granted lease whose claim answer was lost. */
+  /** The lease ttl, to take over a granted lease whose grant or claim answer was missed. */
   ttlMs: number
+  /** performance.now() when the request that queued the waiter was sent. */
+  sentAt: number
 }
 
 /**
@@ -38,8 +42,8 @@ export class WaitRegistry {
   readonly #pollIntervalMs: number
   readonly #listenerPid: () => number | undefined
   readonly #byTicket = new Map<string, PendingWaiter>()
-  /** Tickets notified before their waiter registered (oldest first, bounded). */
-  readonly #early = new Set<string>()
+  /** Tickets notified before their waiter registered, with any grant (oldest first, bounded). */
+  readonly #early = new Map<string, NotifiedGrant | undefined>()
   #pollTimer: NodeJS.Timeout | undefined
   #pollDue = 0
   #fastDelay = 10
@@ -63,12 +67,14 @@ export class WaitRegistry {
     if (on) this.#schedulePoll(10)
   }
 
-  wake(ticket: string): void {
+  /** A NOTIFY arrived: a waiter's ticket, or a grant (see notified-grant.ts). */
+  notified(payload: string): void {
+    const { ticket, grant } = parseNotification(payload)
     const waiter = this.#byTicket.get(ticket)
-    if (waiter) return waiter.wake()
+    if (waiter) return waiter.wake(grant)
     // Not registered yet (its acquire() response is still on the way): remember briefly.
-    this.#early.add(ticket)
-    if (this.#early.size > 10_000) this.#early.delete(this.#early.values().next().value as string)
+    this.#early.set(ticket, grant)
+    if (this.#early.size > 10_000) this.#early.delete(this.#early.keys().next().value as string)
   }
 
   /**
@@ -86,10 +92,11 @@ export class WaitRegistry {
   }
 
   /**
-   * Waits until the queued request of `row` is granted and claims it. Returns the claimed
-   * lease row and when the claim was sent, or null when the waiter was lost (expired while unreachable) and must be
-   * queued again. On timeout or abort the waiter is cancelled — a grant that raced it is
-   * released — and the error is thrown.
+   * Waits until the queued request of `row` is granted: by a NOTIFY that carries the grant,
+   * or by claiming it (polling waiters, missed notifications). Returns the lease row and when
+   * the request it is measured from was sent, or null when the waiter was lost (expired
+   * while unreachable) and must be queued again. On timeout or abort the waiter is
+   * cancelled — a grant that raced it is released — and the error is thrown.
    */
   async waitForGrant(request: WaitRequest): Promise<{ row: AcquireRow; sentAt: number } | null> {
     const { row, deadline, signal } = request
@@ -97,11 +104,13 @@ export class WaitRegistry {
     const ticket = row.ticket as string
     let wakeUp: () => void = () => {}
     let woken = false
+    let granted: NotifiedGrant | undefined
     let expiryTimer: NodeJS.Timeout | undefined
     const waiter: PendingWaiter = {
       waiterId,
       ticket,
-      wake: () => {
+      wake: (grant) => {
+        if (grant && isGrantFor(grant, ticket, waiterId)) granted = grant
         woken = true
         wakeUp()
       },
@@ -113,17 +122,17 @@ export class WaitRegistry {
     }
     this.#byTicket.set(ticket, waiter)
     // The grant's NOTIFY may have arrived between acquire() and this registration.
-    woken = this.#early.delete(ticket)
+    if (this.#early.has(ticket)) waiter.wake(this.#early.get(ticket))
+    this.#early.delete(ticket)
     this.#fastDelay = 10
     this.#schedulePoll(this.#fastPolling ? 10 : this.#pollIntervalMs)
     if (row.next_expiry) waiter.wakeAt(localTime(row.next_expiry, row.db_now))
     let retryDelay = 50
-    // A claim failed without an answer: it may have committed and taken the lease.
-    let unsure = false
     try {
       for (;;) {
         if (!woken) await sleepUntilWoken(deadline, signal, (resolve) => (wakeUp = resolve))
         woken = false
+        if (granted) return { row: grantedRow(row, granted), sentAt: request.sentAt }
         if (signal?.aborted || performance.now() >= deadline) {
           await cancelWait(this.#ctx, waiterId).catch(() => {}) // else it expires with its heartbeat
           throw signal?.aborted ? signal.reason : new AcquireTimeoutError(`timed out waiting for ${request.describe}`)
@@ -132,16 +141,16 @@ export class WaitRegistry {
         const sentAt = performance.now()
         try {
           claimed = await claimGrant(this.#ctx, waiterId)
-          // A granted lease has its waiter's id, so a claim whose answer was lost is found
-          // by renewing that id (LeaseLostError: it was never claimed, or is gone).
-          if (claimed.status === 'gone' && unsure) claimed = await this.#takeOver(waiterId, request.ttlMs)
+          // No waiter row: the grant may have come in a NOTIFY this process missed, or a
+          // claim whose answer was lost took it. The lease has the waiter's id, so renewing
+          // that id finds it (LeaseLostError: there is none, the waiter really is gone).
+          if (claimed.status === 'gone') claimed = await this.#takeOver(waiterId, request.ttlMs)
         } catch (error) {
           if (error instanceof PgSlotsError) throw error
           // Database unreachable: retry with backoff until the deadline.
           await sleepUntilWoken(Math.min(deadline, performance.now() + retryDelay), signal, () => {})
           retryDelay = Math.min(retryDelay * 2, 2000)
           woken = true
-          unsure = true
           continue
         }
         retryDelay = 50

@@ -32,7 +32,8 @@ describe('a claim whose answer is lost', () => {
     }) as typeof pool.query
 
     const owner = t.coordinator()
-    const waiter = t.coordinator({ pool, ttlMs: 60_000 })
+    // Polling (no LISTEN): its grant waits in the database to be claimed.
+    const waiter = t.coordinator({ pool, ttlMs: 60_000, listen: false })
     await owner.limits.create('solo', { slots: 1 })
     const held = await owner.acquire('solo')
     const pending = waiter.acquire('solo', { holder: 'waiter', timeoutMs: 20_000 })
