@@ -1,14 +1,45 @@
 -- Up Migration
--- Direct handoff without the claim round trip. A waiter whose process listens (its
--- listener pid is recorded and alive) is granted its lease outright: the lease gets the
--- full ttl, the waiter row goes, and the NOTIFY carries the grant — ticket, fencing token,
--- expiry and a check only the waiter can verify: sha256 over those fields and its secret
--- waiter id. Any role may NOTIFY on the channel, so without the check anyone could make a
--- waiter believe it holds slots. The lease id is the waiter id (0011), so the waiter
--- knows it; a waiter that missed the NOTIFY finds the lease with renew(waiter id).
+-- Direct grants: the handoff needs no claim round trip.
+-- * A granted lease takes its waiter's id as its own. The waiter id is already the
+--   waiter's secret, so this reveals nothing, and the waiter always knows its lease id.
+-- * A waiter whose process listens (its listener pid is recorded and alive) is granted
+--   outright: the lease gets the full ttl, the waiter row goes, and the NOTIFY carries the
+--   grant: ticket, fencing token, expiry and a check only the waiter can verify (sha256
+--   over those fields and its secret waiter id). Any role may NOTIFY on the channel, so
+--   without the check anyone could make a waiter believe it holds slots.
+-- * A waiter that missed its NOTIFY, or whose claim committed but whose answer was lost (a
+--   connection cut at that moment), finds its lease with renew(waiter id) instead of
+--   queueing a second time while the first lease sits unheld until its ttl runs out.
 -- Waiters without a listener (polling, poolers) are granted and claim as before.
 
--- As in 0011, but a listening waiter's grant is complete in the granting transaction.
+DROP FUNCTION _create_lease(text[], integer, interval, jsonb, timestamptz);
+-- As in 0002, with an optional id for the new lease.
+CREATE FUNCTION _create_lease(p_names text[], p_occupy integer, p_ttl interval, p_holder jsonb,
+                              p_expires_at timestamptz, p_id uuid DEFAULT NULL)
+RETURNS leases LANGUAGE plpgsql AS $$
+DECLARE
+  v_lease leases;
+BEGIN
+  INSERT INTO leases (id, names, occupy, holder, ttl, acquired_at, expires_at)
+  VALUES (coalesce(p_id, gen_random_uuid()), p_names, p_occupy, p_holder, p_ttl, clock_timestamp(), p_expires_at)
+  RETURNING * INTO v_lease;
+  -- Rate limits take from the bucket (nothing is held); concurrency limits hold slots.
+  UPDATE limits SET decaying_slots = _bucket_level(limits, v_lease.acquired_at) + p_occupy,
+    decayed_at = v_lease.acquired_at
+  WHERE name = ANY (p_names) AND active AND slot_decay_per_second > 0;
+  WITH counted AS (
+    UPDATE limits SET active_slots = active_slots + p_occupy
+    WHERE name = ANY (p_names) AND active AND slot_decay_per_second = 0
+    RETURNING name
+  )
+  INSERT INTO lease_limits (limit_name, lease_id, occupy)
+  SELECT name, v_lease.id, p_occupy FROM counted;
+  RETURN v_lease;
+END $$;
+REVOKE EXECUTE ON FUNCTION _create_lease(text[], integer, interval, jsonb, timestamptz, uuid) FROM PUBLIC;
+
+-- As in 0009, but the lease has the waiter's id, and a listening waiter's grant is complete
+-- in the granting transaction.
 CREATE OR REPLACE FUNCTION _try_grant(p_waiter waiters) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
   v_lease leases;
@@ -65,8 +96,8 @@ ALTER FUNCTION cancel_wait(uuid) SECURITY DEFINER;
 SELECT _pin_search_path();
 
 -- Down Migration
--- Back to claiming every grant: 0011's _try_grant. cancel_wait keeps its new body, which
--- works as before.
+-- Back to claiming every grant: 0009's _try_grant. _create_lease keeps its optional id and
+-- cancel_wait its new body; both work as before.
 CREATE OR REPLACE FUNCTION _try_grant(p_waiter waiters) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
   v_lease leases;
@@ -90,7 +121,7 @@ BEGIN
     RETURN false;
   END IF;
   v_lease := _create_lease(p_waiter.names, p_waiter.occupy, p_waiter.ttl, p_waiter.holder,
-                           v_now + least(p_waiter.ttl, p_waiter.heartbeat), p_waiter.id);
+                           v_now + least(p_waiter.ttl, p_waiter.heartbeat));
   UPDATE waiters SET lease_id = v_lease.id, granted_at = v_now WHERE id = p_waiter.id;
   DELETE FROM waiter_limits WHERE waiter_id = p_waiter.id;
   PERFORM _record_event('acquired', p_waiter.names, p_waiter.occupy, v_lease.fencing_token,
