@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { callFunctionRow, interval } from '../db/call-function.js'
 import type { Holder } from '../options.js'
 import type { SqlContext } from './context.js'
@@ -30,16 +31,45 @@ export interface AcquireArgs {
   listenerPid: number | null
 }
 
-/** Takes slots now, queues a waiter (`wait`), or reports `busy`. One round trip. @internal */
-export function acquireSlots(ctx: SqlContext, a: AcquireArgs): Promise<AcquireRow> {
-  return callFunctionRow<AcquireRow>(ctx.pool, ctx.schema, 'acquire', [
-    a.names,
-    a.occupy,
-    interval(a.ttlMs),
-    JSON.stringify(a.holder),
-    a.wait,
-    a.strict,
-    interval(a.heartbeatMs),
-    a.listenerPid,
-  ])
+/** Waits before each retry of an acquire whose answer was lost. */
+const RETRY_DELAYS_MS = [50, 250, 1000]
+
+/**
+ * Takes slots now, queues a waiter (`wait`), or reports `busy`: one round trip, unless the
+ * answer is lost. The request carries an id of its own (it becomes the lease or waiter
+ * id), so a retry after a lost answer gets what the first attempt took instead of taking
+ * slots twice (migration 0012). @internal
+ */
+export async function acquireSlots(ctx: SqlContext, a: AcquireArgs): Promise<AcquireRow> {
+  const requestId = randomUUID()
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await callFunctionRow<AcquireRow>(ctx.pool, ctx.schema, 'acquire', [
+        a.names,
+        a.occupy,
+        interval(a.ttlMs),
+        JSON.stringify(a.holder),
+        a.wait,
+        a.strict,
+        interval(a.heartbeatMs),
+        a.listenerPid,
+        requestId,
+      ])
+    } catch (error) {
+      const delay = RETRY_DELAYS_MS[attempt]
+      if (delay === undefined || !answerMayBeLost(error)) throw error
+      await new Promise((resolve) => setTimeout(resolve, delay))
+    }
+  }
+}
+
+/**
+ * Errors after which the attempt may have committed, or may still be running: the
+ * connection failed (no SQLSTATE, a Node errno, class 08, a server shutting down), or a
+ * twin attempt still in flight holds the request id (unique violation).
+ */
+function answerMayBeLost(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code !== 'string') return error instanceof Error
+  return code.startsWith('E') || code.startsWith('08') || code.startsWith('57P') || code === '23505'
 }

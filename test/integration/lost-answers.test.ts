@@ -1,0 +1,96 @@
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Coordinator } from '../../src/index.js'
+import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { until } from '../helpers/until.js'
+
+// A call commits, but its answer never reaches the client (the connection breaks after the
+// commit). The client must end up with exactly what the call took — not take slots a
+// second time while what it took sits unheld until its ttl runs out.
+describe('a call whose answer is lost', () => {
+  let t: TestSchema
+  let owner: Coordinator
+  const pools: pg.Pool[] = []
+  beforeAll(async () => {
+    t = await createTestSchema()
+    owner = t.coordinator()
+  })
+  afterAll(async () => {
+    await t.cleanup()
+    await Promise.all(pools.map((p) => p.end()))
+  })
+
+  /** A real pool whose first call of `fn` runs to its commit, then fails like a cut connection. */
+  function losingFirstAnswer(fn: string): { pool: pg.Pool; lost: () => number } {
+    const pool = new pg.Pool({ connectionString: t.url, max: 4 })
+    pools.push(pool)
+    let lost = 0
+    const query = pool.query.bind(pool) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>
+    pool.query = (async (text: string, values?: unknown[]) => {
+      const result = await query(text, values)
+      if (lost === 0 && text.includes(`.${fn}(`)) {
+        lost++
+        throw new Error('Connection terminated unexpectedly')
+      }
+      return result
+    }) as typeof pool.query
+    return { pool, lost: () => lost }
+  }
+
+  async function eventsOf(holder: string): Promise<string[]> {
+    const rows = await t.query<{ kind: string }>(
+      `SELECT kind FROM events WHERE holder = $1 AND kind IN ('queued', 'acquired', 'cancelled') ORDER BY id`,
+      [JSON.stringify(holder)],
+    )
+    return rows.map((r) => r.kind)
+  }
+
+  async function onlyLease(name: string): Promise<bigint[]> {
+    const rows = await t.query<{ fencing_token: string }>('SELECT fencing_token FROM leases WHERE $1 = ANY (names)', [name])
+    return rows.map((r) => BigInt(r.fencing_token))
+  }
+
+  it('acquire that took free slots: the retry returns that same lease', async () => {
+    const { pool, lost } = losingFirstAnswer('acquire')
+    await owner.limits.create('free', { slots: 1 })
+    const lease = await t.coordinator({ pool }).acquire('free', { holder: 'took free slots' })
+
+    expect(lost()).toBe(1)
+    expect(await onlyLease('free')).toEqual([lease.fencingToken])
+    expect(await eventsOf('took free slots')).toEqual(['acquired'])
+    await lease.release()
+    expect(await onlyLease('free')).toEqual([])
+  })
+
+  it('acquire that queued: the retry keeps that place in line', async () => {
+    const { pool, lost } = losingFirstAnswer('acquire')
+    await owner.limits.create('queue', { slots: 1 })
+    const held = await owner.acquire('queue')
+    const pending = t.coordinator({ pool }).acquire('queue', { holder: 'queued once', timeoutMs: 20_000 })
+    await until(async () => lost() === 1 && (await t.query('SELECT 1 FROM waiters')).length === 1, 'the lost answer')
+    await held.release()
+    const lease = await pending
+
+    expect(await onlyLease('queue')).toEqual([lease.fencingToken])
+    expect(await eventsOf('queued once')).toEqual(['queued', 'acquired'])
+    expect(await t.query('SELECT 1 FROM waiters')).toEqual([])
+    await lease.release()
+  })
+
+  it('claim of a granted waiter: the lease it claimed is taken over, not queued for again', async () => {
+    const { pool, lost } = losingFirstAnswer('claim')
+    await owner.limits.create('claimed', { slots: 1 })
+    const held = await owner.acquire('claimed')
+    // Polling (no LISTEN): its grant waits in the database to be claimed.
+    const pending = t.coordinator({ pool, ttlMs: 60_000, listen: false }).acquire('claimed', { holder: 'claimed once', timeoutMs: 20_000 })
+    await until(async () => (await t.query('SELECT 1 FROM waiters')).length === 1, 'the waiter to queue')
+    await held.release()
+    const lease = await pending
+
+    expect(lost()).toBe(1)
+    expect(await onlyLease('claimed')).toEqual([lease.fencingToken])
+    expect(await eventsOf('claimed once')).toEqual(['queued', 'acquired'])
+    expect(await t.query('SELECT 1 FROM waiters')).toEqual([])
+    await lease.release()
+  })
+})
