@@ -1,6 +1,7 @@
-import pg from 'pg'
+import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Coordinator } from '../../src/index.js'
+import { spiedPool } from '../helpers/spied-pool.js'
 import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
 import { until } from '../helpers/until.js'
 
@@ -20,21 +21,12 @@ describe('a call whose answer is lost', () => {
     await Promise.all(pools.map((p) => p.end()))
   })
 
-  /** A real pool whose first call of `fn` runs to its commit, then fails like a cut connection. */
-  function losingFirstAnswer(fn: string): { pool: pg.Pool; lost: () => number } {
-    const pool = new pg.Pool({ connectionString: t.url, max: 4 })
-    pools.push(pool)
-    let lost = 0
-    const query = pool.query.bind(pool) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>
-    pool.query = (async (text: string, values?: unknown[]) => {
-      const result = await query(text, values)
-      if (lost === 0 && text.includes(`.${fn}(`)) {
-        lost++
-        throw new Error('Connection terminated unexpectedly')
-      }
-      return result
-    }) as typeof pool.query
-    return { pool, lost: () => lost }
+  /** A pool whose first call of `fn` runs to its commit, then fails like a cut connection. */
+  function losingFirstAnswer(fn: string) {
+    const spied = spiedPool(t.url)
+    pools.push(spied.pool)
+    spied.loseAnswerOfNext(fn)
+    return { pool: spied.pool, lost: spied.lost }
   }
 
   async function eventsOf(holder: string): Promise<string[]> {

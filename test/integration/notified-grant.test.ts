@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
-import pg from 'pg'
+import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Coordinator } from '../../src/index.js'
+import { spiedPool } from '../helpers/spied-pool.js'
 import { TcpProxy } from '../helpers/tcp-proxy.js'
 import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
 import { until } from '../helpers/until.js'
@@ -28,15 +29,9 @@ describe('a grant delivered in the NOTIFY', () => {
 
   /** A real pool that counts the claim() calls made through it. */
   function countingPool(): { pool: pg.Pool; claims: () => number } {
-    const pool = new pg.Pool({ connectionString: t.url, max: 4 })
-    pools.push(pool)
-    let claims = 0
-    const query = pool.query.bind(pool) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>
-    pool.query = ((text: string, values?: unknown[]) => {
-      if (text.includes('.claim(')) claims++
-      return query(text, values)
-    }) as typeof pool.query
-    return { pool, claims: () => claims }
+    const spied = spiedPool(t.url)
+    pools.push(spied.pool)
+    return { pool: spied.pool, claims: () => spied.calls('claim') }
   }
 
   /** Holds `name`, queues `holder` behind it and waits until its waiter records its listener. */
