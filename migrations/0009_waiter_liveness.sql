@@ -1,11 +1,20 @@
 -- Up Migration
--- A waiter whose process died kept its place in line until its heartbeat ran out (five
--- missed polls): it blocked everyone behind it, and could be granted slots it would never
--- claim. Every process has one LISTEN connection that lives exactly as long as the process
--- does, so waiters now record that connection's backend pid, and a grant cancels a waiter
--- whose listening backend has exited (its advisory lock, below, is gone). Waiters without a listener (listen: false, poolers)
--- still rely on their heartbeat. acquire, rate_limit and heartbeat take the pid as a new
--- last argument. The earlier rate_limit and heartbeat live on as _rate_limit and _heartbeat
+-- Waiter liveness and request ids.
+-- * A waiter whose process died kept its place in line until its heartbeat ran out (five
+--   missed polls): it blocked everyone behind it, and could be granted slots it would never
+--   claim. Every process has one LISTEN connection that lives exactly as long as the
+--   process does, so waiters now record that connection's backend pid; a grant (0011)
+--   cancels a waiter whose listening backend has exited (its advisory lock is gone).
+--   Waiters without a listener (listen: false, poolers) still rely on their heartbeat.
+-- * Request ids make acquire() safe to retry. When the answer to an acquire is lost (a
+--   connection cut after its commit), the caller does not know whether it holds slots, is
+--   queued, or has nothing; retrying blindly took slots twice and left the first lease
+--   unheld until its ttl. The caller names its request: the id becomes the lease id (or the
+--   waiter id, which a grant turns into the lease id), and a retry with the same id answers
+--   with what the first attempt took. Two attempts in flight at once cannot both take
+--   slots: the second one's insert meets the first one's primary key.
+-- acquire, rate_limit and heartbeat take the pid as a new argument (acquire also the
+-- request id). The earlier rate_limit and heartbeat live on as _rate_limit and _heartbeat
 -- under the new ones; the earlier acquire is dropped once its grants are carried over.
 
 ALTER TABLE waiters ADD COLUMN listener_pid integer;
@@ -19,50 +28,40 @@ CREATE FUNCTION _listener_gone(p_pid integer) RETURNS boolean LANGUAGE sql VOLAT
     AND pg_try_advisory_xact_lock_shared(hashtext('pgslots_' || current_schema()), p_pid)
 $$;
 
--- As in 0002, with two changes: a waiter whose process is gone is cancelled, not granted;
--- and a grant gives the waiter one full heartbeat to claim it, not just what was left of
--- its last one (with heartbeats of 5 s, a process stalled for a few seconds lost grants it
--- was about to claim, and a rate limit's budget with them).
-CREATE OR REPLACE FUNCTION _try_grant(p_waiter waiters) RETURNS boolean LANGUAGE plpgsql AS $$
+-- A lease may be created with an id chosen by the caller: a granted lease takes its waiter's
+-- id, and a request's id becomes its lease's id. As in 0002 otherwise.
+DROP FUNCTION _create_lease(text[], integer, interval, jsonb, timestamptz);
+CREATE FUNCTION _create_lease(p_names text[], p_occupy integer, p_ttl interval, p_holder jsonb,
+                              p_expires_at timestamptz, p_id uuid DEFAULT NULL)
+RETURNS leases LANGUAGE plpgsql AS $$
 DECLARE
   v_lease leases;
-  v_now timestamptz;
 BEGIN
-  IF NOT _is_first_in_line(p_waiter.id) THEN
-    RETURN false;
-  END IF;
-  IF NOT _try_lock_limits(p_waiter.names) THEN
-    RETURN false;
-  END IF;
-  v_now := clock_timestamp();
-  IF p_waiter.expires_at <= v_now OR _listener_gone(p_waiter.listener_pid) THEN
-    DELETE FROM waiters WHERE id = p_waiter.id;
-    PERFORM _record_event('cancelled', p_waiter.names, p_waiter.occupy, NULL, p_waiter.holder,
-                          extract(epoch FROM v_now - p_waiter.created_at), NULL);
-    RETURN true;
-  END IF;
-  IF EXISTS (SELECT 1 FROM limits l WHERE l.name = ANY (p_waiter.names)
-             AND NOT _has_room(l, p_waiter.occupy, v_now)) THEN
-    RETURN false;
-  END IF;
-  v_lease := _create_lease(p_waiter.names, p_waiter.occupy, p_waiter.ttl, p_waiter.holder,
-                           v_now + least(p_waiter.ttl, p_waiter.heartbeat));
-  UPDATE waiters SET lease_id = v_lease.id, granted_at = v_now WHERE id = p_waiter.id;
-  DELETE FROM waiter_limits WHERE waiter_id = p_waiter.id;
-  PERFORM _record_event('acquired', p_waiter.names, p_waiter.occupy, v_lease.fencing_token,
-                        p_waiter.holder, extract(epoch FROM v_now - p_waiter.created_at), NULL,
-                        v_lease.acquired_at);
-  PERFORM pg_notify('pgslots_' || current_schema(), p_waiter.ticket::text);
-  RETURN true;
+  INSERT INTO leases (id, names, occupy, holder, ttl, acquired_at, expires_at)
+  VALUES (coalesce(p_id, gen_random_uuid()), p_names, p_occupy, p_holder, p_ttl, clock_timestamp(), p_expires_at)
+  RETURNING * INTO v_lease;
+  -- Rate limits take from the bucket (nothing is held); concurrency limits hold slots.
+  UPDATE limits SET decaying_slots = _bucket_level(limits, v_lease.acquired_at) + p_occupy,
+    decayed_at = v_lease.acquired_at
+  WHERE name = ANY (p_names) AND active AND slot_decay_per_second > 0;
+  WITH counted AS (
+    UPDATE limits SET active_slots = active_slots + p_occupy
+    WHERE name = ANY (p_names) AND active AND slot_decay_per_second = 0
+    RETURNING name
+  )
+  INSERT INTO lease_limits (limit_name, lease_id, occupy)
+  SELECT name, v_lease.id, p_occupy FROM counted;
+  RETURN v_lease;
 END $$;
+REVOKE EXECUTE ON FUNCTION _create_lease(text[], integer, interval, jsonb, timestamptz, uuid) FROM PUBLIC;
 
--- acquire() is the hot path: the new version is 0003's with the pid stored in the INSERT,
--- rather than a wrapper (a wrapper call cost about 9 % of an acquire).
+-- acquire() is the hot path: the new version is 0003's with the pid and the request id
+-- written into its INSERTs, rather than a wrapper (a wrapper call cost about 9 % of an acquire).
 ALTER FUNCTION acquire(text[], integer, interval, jsonb, boolean, boolean, interval) RENAME TO _acquire;
 CREATE FUNCTION acquire(p_names text[], p_occupy integer, p_ttl interval,
                         p_holder jsonb DEFAULT '{}', p_wait boolean DEFAULT false,
                         p_strict boolean DEFAULT false, p_heartbeat interval DEFAULT '15 seconds',
-                        p_listener_pid integer DEFAULT NULL)
+                        p_listener_pid integer DEFAULT NULL, p_request_id uuid DEFAULT NULL)
 RETURNS acquire_result LANGUAGE plpgsql AS $$
 DECLARE
   v_names text[] := _check_request(p_names, p_occupy, p_ttl);
@@ -76,6 +75,31 @@ DECLARE
   v_result acquire_result;
 BEGIN
   PERFORM _check_interval('heartbeat', p_heartbeat);
+  IF p_request_id IS NOT NULL THEN
+    -- A retry of a request whose answer was lost: answer with what it took. A waiter row,
+    -- granted or not, is claimed the usual way; a lease held outright is returned. (A
+    -- waiter row that expired meanwhile makes the retry fail on its primary key.)
+    SELECT * INTO v_waiter FROM waiters WHERE id = p_request_id
+      AND (lease_id IS NOT NULL OR expires_at > clock_timestamp());
+    IF FOUND THEN
+      v_result.status := 'waiting';
+      v_result.waiter_id := v_waiter.id;
+      v_result.ticket := v_waiter.ticket;
+      v_result.names := v_waiter.names;
+      v_result.db_now := clock_timestamp();
+      RETURN v_result;
+    END IF;
+    SELECT * INTO v_lease FROM leases WHERE id = p_request_id AND expires_at > clock_timestamp();
+    IF FOUND THEN
+      v_result.status := 'acquired';
+      v_result.lease_id := v_lease.id;
+      v_result.fencing_token := v_lease.fencing_token;
+      v_result.expires_at := v_lease.expires_at;
+      v_result.names := v_lease.names;
+      v_result.db_now := clock_timestamp();
+      RETURN v_result;
+    END IF;
+  END IF;
   SELECT coalesce(array_agg(name ORDER BY name), '{}'),
          coalesce(array_agg(name ORDER BY name) FILTER (WHERE active), '{}')
   INTO v_found, v_active
@@ -102,7 +126,7 @@ BEGIN
            OR EXISTS (SELECT 1 FROM waiter_limits wl WHERE wl.limit_name = l.name))
     ORDER BY l.name);
   IF cardinality(v_blocked) = 0 THEN
-    v_lease := _create_lease(v_found, p_occupy, p_ttl, coalesce(p_holder, '{}'), v_now + p_ttl);
+    v_lease := _create_lease(v_found, p_occupy, p_ttl, coalesce(p_holder, '{}'), v_now + p_ttl, p_request_id);
     PERFORM _record_event('acquired', v_found, p_occupy, v_lease.fencing_token, v_lease.holder, 0, NULL,
                           v_lease.acquired_at);
     v_result.status := 'acquired';
@@ -112,8 +136,8 @@ BEGIN
   ELSE
     UPDATE limits SET denied_slots = denied_slots + p_occupy WHERE name = ANY (v_blocked);
     IF p_wait THEN
-      INSERT INTO waiters (ticket, names, occupy, holder, ttl, heartbeat, created_at, expires_at, listener_pid)
-      VALUES (nextval('waiter_ticket_seq'), v_found, p_occupy, coalesce(p_holder, '{}'), p_ttl,
+      INSERT INTO waiters (id, ticket, names, occupy, holder, ttl, heartbeat, created_at, expires_at, listener_pid)
+      VALUES (coalesce(p_request_id, gen_random_uuid()), nextval('waiter_ticket_seq'), v_found, p_occupy, coalesce(p_holder, '{}'), p_ttl,
               p_heartbeat, v_now, v_now + p_heartbeat, p_listener_pid)
       RETURNING * INTO v_waiter;
       INSERT INTO waiter_limits (limit_name, ticket, waiter_id)
@@ -209,7 +233,7 @@ DECLARE
 BEGIN
   FOREACH v_pair SLICE 1 IN ARRAY ARRAY[
     ARRAY['_acquire(text[], integer, interval, jsonb, boolean, boolean, interval)',
-          'acquire(text[], integer, interval, jsonb, boolean, boolean, interval, integer)'],
+          'acquire(text[], integer, interval, jsonb, boolean, boolean, interval, integer, uuid)'],
     ARRAY['_rate_limit(text[], integer, jsonb, boolean, boolean, interval)',
           'rate_limit(text[], integer, jsonb, boolean, boolean, interval, integer)'],
     ARRAY['_heartbeat(uuid[])', 'heartbeat(uuid[], integer)']]
@@ -230,8 +254,8 @@ REVOKE EXECUTE ON FUNCTION _listener_gone(integer) FROM PUBLIC;
 SELECT _pin_search_path();
 
 -- Down Migration
--- acquire() keeps its extra, optional last argument: earlier callers pass seven and get the
--- same function. (_try_grant and grant_roles keep their new bodies; both work as before.)
+-- acquire() keeps its extra, optional arguments: earlier callers pass seven and get the
+-- same function. (_create_lease and grant_roles keep their new bodies; both work as before.)
 DROP FUNCTION heartbeat(uuid[], integer);
 ALTER FUNCTION _heartbeat(uuid[]) RENAME TO heartbeat;
 DROP FUNCTION rate_limit(text[], integer, jsonb, boolean, boolean, interval, integer);

@@ -1,5 +1,6 @@
 -- Up Migration
 -- Direct grants: the handoff needs no claim round trip.
+-- * A waiter whose process is gone (0009) is cancelled, not granted.
 -- * A granted lease takes its waiter's id as its own. The waiter id is already the
 --   waiter's secret, so this reveals nothing, and the waiter always knows its lease id.
 -- * A waiter whose process listens (its listener pid is recorded and alive) is granted
@@ -12,34 +13,11 @@
 --   queueing a second time while the first lease sits unheld until its ttl runs out.
 -- Waiters without a listener (polling, poolers) are granted and claim as before.
 
-DROP FUNCTION _create_lease(text[], integer, interval, jsonb, timestamptz);
--- As in 0002, with an optional id for the new lease.
-CREATE FUNCTION _create_lease(p_names text[], p_occupy integer, p_ttl interval, p_holder jsonb,
-                              p_expires_at timestamptz, p_id uuid DEFAULT NULL)
-RETURNS leases LANGUAGE plpgsql AS $$
-DECLARE
-  v_lease leases;
-BEGIN
-  INSERT INTO leases (id, names, occupy, holder, ttl, acquired_at, expires_at)
-  VALUES (coalesce(p_id, gen_random_uuid()), p_names, p_occupy, p_holder, p_ttl, clock_timestamp(), p_expires_at)
-  RETURNING * INTO v_lease;
-  -- Rate limits take from the bucket (nothing is held); concurrency limits hold slots.
-  UPDATE limits SET decaying_slots = _bucket_level(limits, v_lease.acquired_at) + p_occupy,
-    decayed_at = v_lease.acquired_at
-  WHERE name = ANY (p_names) AND active AND slot_decay_per_second > 0;
-  WITH counted AS (
-    UPDATE limits SET active_slots = active_slots + p_occupy
-    WHERE name = ANY (p_names) AND active AND slot_decay_per_second = 0
-    RETURNING name
-  )
-  INSERT INTO lease_limits (limit_name, lease_id, occupy)
-  SELECT name, v_lease.id, p_occupy FROM counted;
-  RETURN v_lease;
-END $$;
-REVOKE EXECUTE ON FUNCTION _create_lease(text[], integer, interval, jsonb, timestamptz, uuid) FROM PUBLIC;
-
--- As in 0009, but the lease has the waiter's id, and a listening waiter's grant is complete
--- in the granting transaction.
+-- As in 0002, with these changes: a waiter whose process is gone is cancelled; the lease
+-- has the waiter's id; a listening waiter's grant is complete in the granting transaction;
+-- and a polling waiter gets one full heartbeat to claim its grant, not just what was left
+-- of its last one (with heartbeats of 5 s, a process stalled for a few seconds lost grants
+-- it was about to claim, and a rate limit's budget with them).
 CREATE OR REPLACE FUNCTION _try_grant(p_waiter waiters) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
   v_lease leases;
@@ -96,8 +74,8 @@ ALTER FUNCTION cancel_wait(uuid) SECURITY DEFINER;
 SELECT _pin_search_path();
 
 -- Down Migration
--- Back to claiming every grant: 0009's _try_grant. _create_lease keeps its optional id and
--- cancel_wait its new body; both work as before.
+-- Back to claiming every grant: 0002's _try_grant. cancel_wait keeps its new body, which
+-- works as before.
 CREATE OR REPLACE FUNCTION _try_grant(p_waiter waiters) RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
   v_lease leases;
@@ -106,11 +84,12 @@ BEGIN
   IF NOT _is_first_in_line(p_waiter.id) THEN
     RETURN false;
   END IF;
+  -- The lease counts against all of the waiter's active limits, so lock them all.
   IF NOT _try_lock_limits(p_waiter.names) THEN
     RETURN false;
   END IF;
   v_now := clock_timestamp();
-  IF p_waiter.expires_at <= v_now OR _listener_gone(p_waiter.listener_pid) THEN
+  IF p_waiter.expires_at <= v_now THEN
     DELETE FROM waiters WHERE id = p_waiter.id;
     PERFORM _record_event('cancelled', p_waiter.names, p_waiter.occupy, NULL, p_waiter.holder,
                           extract(epoch FROM v_now - p_waiter.created_at), NULL);
@@ -120,13 +99,15 @@ BEGIN
              AND NOT _has_room(l, p_waiter.occupy, v_now)) THEN
     RETURN false;
   END IF;
+  -- Until claimed, the grant lives no longer than the waiter's heartbeat allows.
   v_lease := _create_lease(p_waiter.names, p_waiter.occupy, p_waiter.ttl, p_waiter.holder,
-                           v_now + least(p_waiter.ttl, p_waiter.heartbeat));
+                           least(v_now + p_waiter.ttl, p_waiter.expires_at));
   UPDATE waiters SET lease_id = v_lease.id, granted_at = v_now WHERE id = p_waiter.id;
   DELETE FROM waiter_limits WHERE waiter_id = p_waiter.id;
   PERFORM _record_event('acquired', p_waiter.names, p_waiter.occupy, v_lease.fencing_token,
                         p_waiter.holder, extract(epoch FROM v_now - p_waiter.created_at), NULL,
                         v_lease.acquired_at);
+  -- The payload is the public ticket, never the waiter id that claims the lease.
   PERFORM pg_notify('pgslots_' || current_schema(), p_waiter.ticket::text);
   RETURN true;
 END $$;

@@ -38,7 +38,7 @@ const RETRY_DELAYS_MS = [50, 250, 1000]
  * Takes slots now, queues a waiter (`wait`), or reports `busy`: one round trip, unless the
  * answer is lost. The request carries an id of its own (it becomes the lease or waiter
  * id), so a retry after a lost answer gets what the first attempt took instead of taking
- * slots twice (migration 0012). @internal
+ * slots twice (migration 0009). @internal
  */
 export async function acquireSlots(ctx: SqlContext, a: AcquireArgs): Promise<AcquireRow> {
   const requestId = randomUUID()
