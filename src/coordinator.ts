@@ -72,8 +72,7 @@ export class Coordinator {
       const config = this.#options.listenConnectionString
         ? { connectionString: this.#options.listenConnectionString }
         : this.#pool.clientConfig
-      const channel = `pgslots_${this.schema}`
-      this.#listener = new Listener(config, channel, {
+      this.#listener = new Listener(config, `pgslots_${this.schema}`, {
         onNotify: (payload) => this.#waiters.notified(payload),
         onListening: () => this.#waiters.wakeAll(),
         onUnreliable: () => {
@@ -82,7 +81,8 @@ export class Coordinator {
             'LISTEN/NOTIFY does not reach this connection (a transaction-mode pooler?): polling instead; set listenConnectionString to a direct URL for instant handoff',
           )
         },
-        sendProbe: async (payload) => void (await this.#pool.pool.query('SELECT pg_notify($1, $2)', [channel, payload])),
+        sendProbe: async (channel, payload) =>
+          void (await this.#pool.pool.query('SELECT pg_notify($1, $2)', [channel, payload])),
       })
     } else {
       this.#waiters.fastPolling = true
@@ -276,7 +276,15 @@ export class Coordinator {
       if (row.status === 'busy') return null
       if (row.status === 'acquired') return { row, sentAt, signal }
       this.#listener?.start()
-      const grant = await this.#waiters.waitForGrant({ row, deadline, signal, describe: list.join(', '), ttlMs: o.ttlMs, sentAt })
+      const grant = await this.#waiters.waitForGrant({
+        row,
+        deadline,
+        signal,
+        describe: list.join(', '),
+        ttlMs: o.ttlMs,
+        sentAt,
+        listenerPid,
+      })
       if (grant) return { ...grant, signal }
     }
   }

@@ -8,16 +8,22 @@ export interface ListenerEvents {
   onListening(): void
   /** A NOTIFY sent through the pool never arrived (e.g. LISTEN through a transaction pooler). */
   onUnreliable(): void
-  /** Sends a NOTIFY with this payload through the pool the coordinator acquires through. */
-  sendProbe(payload: string): Promise<void>
+  /** Sends a NOTIFY on this channel with this payload through the pool the coordinator acquires through. */
+  sendProbe(channel: string, payload: string): Promise<void>
 }
 
 const maxBackoffMs = 5000
 const healthCheckMs = 15_000
 const probeTimeoutMs = 3000
 
+/** The channel a listening connection hears on: its own, so a grant wakes only its process. @internal */
+export function listenerChannel(pid: number): string {
+  return `pgslots_${pid}`
+}
+
 /**
- * The one LISTEN connection of a coordinator, outside the pool. Reconnects with capped,
+ * The one LISTEN connection of a coordinator, outside the pool, on a channel of its own
+ * (named by its backend pid, which waiters record): a NOTIFY reaches only this process. Reconnects with capped,
  * jittered backoff, checks itself with `pg_listening_channels()`, and reports every
  * (re)start of listening so pending waiters are re-checked. NOTIFY is only a latency hint.
  * On connect it proves the path end to end: a NOTIFY sent through the pool must arrive.
@@ -26,7 +32,10 @@ const probeTimeoutMs = 3000
  */
 export class Listener {
   readonly #config: pg.ClientConfig
-  readonly #channel: string
+  /** Advisory-lock key the connection holds while it lives (see `_listener_gone`). */
+  readonly #lockKey: string
+  #channel = ''
+  #pid: number | undefined
   readonly #events: ListenerEvents
   #client: pg.Client | undefined
   #attempt = 0
@@ -36,9 +45,9 @@ export class Listener {
   #listening = false
   #probes = new Map<string, () => void>()
 
-  constructor(config: pg.ClientConfig, channel: string, events: ListenerEvents) {
+  constructor(config: pg.ClientConfig, lockKey: string, events: ListenerEvents) {
     this.#config = config
-    this.#channel = channel
+    this.#lockKey = lockKey
     this.#events = events
   }
 
@@ -48,8 +57,7 @@ export class Listener {
 
   /** The backend pid of the listening connection while LISTEN is in effect: it lives as long as this process. */
   get pid(): number | undefined {
-    if (!this.#listening) return undefined
-    return (this.#client as unknown as { processID: number | null } | undefined)?.processID ?? undefined
+    return this.#listening ? this.#pid : undefined
   }
 
   start(): void {
@@ -81,6 +89,10 @@ export class Listener {
     client.on('end', () => this.#lost(client))
     try {
       await client.connect()
+      // The server's own pid (a pooler in between would report another): waiters record it.
+      const pid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid)
+      this.#pid = pid
+      this.#channel = listenerChannel(pid)
       await client.query(`LISTEN "${this.#channel}"`)
     } catch {
       this.#lost(client)
@@ -96,7 +108,7 @@ export class Listener {
     try {
       // Held while this connection lives (taken only now that it is known not to be pooled):
       // the database tells a dead process's waiters by it.
-      await client.query('SELECT pg_advisory_lock(hashtext($1), pg_backend_pid())', [this.#channel])
+      await client.query('SELECT pg_advisory_lock(hashtext($1), pg_backend_pid())', [this.#lockKey])
     } catch {
       this.#lost(client)
       return
@@ -119,7 +131,7 @@ export class Listener {
       timer = setTimeout(() => resolve(false), probeTimeoutMs)
     })
     try {
-      await this.#events.sendProbe(payload)
+      await this.#events.sendProbe(this.#channel, payload)
       return await arrived
     } catch {
       return true // the pool is unreachable right now: keep listening, the safety poll covers

@@ -28,6 +28,8 @@ export interface WaitRequest {
   ttlMs: number
   /** performance.now() when the request that queued the waiter was sent. */
   sentAt: number
+  /** The listener pid the queuing request recorded (null: none yet). */
+  listenerPid: number | null
 }
 
 /**
@@ -125,7 +127,11 @@ export class WaitRegistry {
     if (this.#early.has(ticket)) waiter.wake(this.#early.get(ticket))
     this.#early.delete(ticket)
     this.#fastDelay = 10
-    this.#schedulePoll(this.#fastPolling ? 10 : this.#pollIntervalMs)
+    // Grants NOTIFY the listener the waiter row names. When it names none (or an old
+    // connection), the next heartbeat records the current one at once, and reports a
+    // grant made before that.
+    const stale = (this.#listenerPid() ?? null) !== request.listenerPid
+    this.#schedulePoll(stale ? 0 : this.#fastPolling ? 10 : this.#pollIntervalMs)
     if (row.next_expiry) waiter.wakeAt(localTime(row.next_expiry, row.db_now))
     let retryDelay = 50
     try {

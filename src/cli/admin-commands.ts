@@ -42,7 +42,7 @@ export function registerAdminCommands(program: Command, global: () => GlobalOpti
       try {
         do {
           const result = await slots.reap()
-          say(global(), result, result ? `reaped ${result.expiredLeases} leases, ${result.expiredWaiters} waiters, pruned ${result.prunedEvents} events` : 'another process is reaping')
+          say(global(), result, result ? `reaped ${result.expiredLeases} leases, ${result.expiredWaiters} waiters, pruned ${result.prunedHistory} history rows` : 'another process is reaping')
           if (flags.once) break
           await new Promise((r) => setTimeout(r, flags.interval)).catch(() => {})
         } while (!stop.signal.aborted)

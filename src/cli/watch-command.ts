@@ -18,7 +18,7 @@ export async function renderFrame(slots: Coordinator, prefix?: string): Promise<
   const [limits, leases, waiting] = await Promise.all([
     limitsQuery.execute(),
     slots.db.selectFrom('active_leases').select(['fencing_token', 'names', 'occupy', 'holder', 'expires_at']).orderBy('fencing_token').limit(50).execute(),
-    slots.db.selectFrom('waiting').select(['ticket', 'names', 'occupy', 'holder', 'created_at']).where('granted', '=', false).orderBy('ticket').limit(50).execute(),
+    slots.db.selectFrom('waiting').select(['ticket', 'names', 'occupy', 'holder', 'created_at']).orderBy('ticket').limit(50).execute(),
   ])
   const now = Date.now()
   const lines = [`pgslots ${slots.schema} — ${new Date().toISOString()}`, '', 'LIMITS']

@@ -6,7 +6,7 @@ import type { SqlContext } from './context.js'
 export interface ReapResult {
   expiredLeases: number
   expiredWaiters: number
-  prunedEvents: number
+  prunedHistory: number
 }
 
 /**
@@ -26,14 +26,14 @@ export async function reapIfLeader(ctx: SqlContext): Promise<ReapResult | null> 
     let result: ReapResult | null = null
     if (lock.rows[0]?.leader) {
       const row = (
-        await client.query<{ expired_leases: number; expired_waiters: number; pruned_events: number }>(
+        await client.query<{ expired_leases: number; expired_waiters: number; pruned_history: number }>(
           `SELECT * FROM "${ctx.schema}".reap()`,
         )
       ).rows[0]
       result = {
         expiredLeases: row?.expired_leases ?? 0,
         expiredWaiters: row?.expired_waiters ?? 0,
-        prunedEvents: row?.pruned_events ?? 0,
+        prunedHistory: row?.pruned_history ?? 0,
       }
     }
     await client.query('COMMIT')

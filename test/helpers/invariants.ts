@@ -1,117 +1,148 @@
 import type pg from 'pg'
 
 export interface InvariantReport {
+  /** Leases granted (ended and live). */
   acquisitions: number
   /** Leases ended by release, expiry or revocation. */
   ends: number
-  /** Acquisitions that found a concurrency limit with fewer free slots than they took. */
+  /** Grants that found a concurrency limit with fewer free slots than they took. */
   overAdmitted: Array<{ limit: string; held: number; slots: number; at: Date }>
-  /** Fencing tokens acquired more than once. */
+  /** Fencing tokens granted more than once. */
   duplicateTokens: string[]
-  /** Tokens whose lease ended more than once, or ended without having been acquired. */
+  /** Tokens whose lease ended more than once, or ended and is still live. */
   badEnds: string[]
-  /** Tokens acquired but never released, expired or revoked (and not live now). */
-  unaccounted: string[]
-  /** Waits that were queued but neither granted nor cancelled, and no waiter row is left for. */
-  lostWaits: number
-  /** Waiters still waiting (not granted). */
+  /** Leases that did not count against exactly the active concurrency limits they asked for. */
+  miscounted: string[]
+  /** Queue tickets that ended more than once (granted twice, or granted and cancelled). */
+  waitsEndedTwice: string[]
+  /** Waiters still waiting. */
   pendingWaiters: number
 }
 
-interface EventRow {
-  kind: string
+interface LeaseRow {
+  token: string
+  ticket: string | null
   names: string[]
+  counted: string[]
   occupy: number
-  token: string | null
+  granted: Date
+  ended: Date | null
+}
+
+interface Step {
   at: Date
-  wait: number | null
-  slots: number | null
-  active: boolean | null
+  /** Ends before limit changes before grants at the same instant: the strictest reading. */
+  order: 0 | 1 | 2
+  apply(): void
 }
 
 /**
- * Replays the event log in database-time order — events are stamped with clock_timestamp()
- * while the limit rows are locked, so per limit this is the serialisation order — and checks
- * that no concurrency limit ever admitted beyond the `slots` in force at that moment (limit
- * changes are events too), no fencing token was granted twice, every lease ended exactly
- * once or is still live, and every queued wait ended. `slotsOf` covers limits whose history
- * is not in the log.
+ * Replays history — one row per finished lease, cancelled wait and limit change, stamped
+ * with clock_timestamp() while the limit rows were locked, so per limit its time order is
+ * the serialisation order — together with the live leases. It checks that no concurrency
+ * limit ever held more than the `slots` in force at that moment, that every lease counted
+ * against exactly the active concurrency limits it asked for, that no fencing token was
+ * granted twice or ended twice, and that no queued wait ended twice. `slotsOf` covers
+ * limits whose creation is not in history.
  */
 export async function checkInvariants(
   query: (text: string) => Promise<pg.QueryResultRow[]>,
   slotsOf: Record<string, number> = {},
 ): Promise<InvariantReport> {
-  const events = (await query(
-    `SELECT kind, names, occupy, fencing_token::text AS token, at, wait_seconds AS wait, slots, active
-     FROM event_log ORDER BY at, id`,
-  )) as EventRow[]
-  const live = new Set(((await query('SELECT fencing_token::text AS token FROM leases')) as Array<{ token: string }>).map((r) => r.token))
-  const pendingWaiters = Number(((await query('SELECT count(*)::int AS n FROM waiters WHERE lease_id IS NULL')) as Array<{ n: number }>)[0]!.n)
+  const ended = (await query(
+    `SELECT fencing_token::text AS token, ticket::text AS ticket, names, counted, occupy,
+            granted_at AS granted, ended_at AS ended
+     FROM history WHERE kind IN ('released', 'expired', 'revoked')`,
+  )) as LeaseRow[]
+  const live = (await query(
+    `SELECT fencing_token::text AS token, ticket::text AS ticket, names, counted, occupy,
+            acquired_at AS granted, NULL AS ended FROM leases`,
+  )) as LeaseRow[]
+  const changes = (await query(
+    `SELECT kind, names[1] AS name, slots, active, slot_decay_per_second AS decay, ended_at AS at
+     FROM history WHERE kind IN ('limit_changed', 'limit_deleted')`,
+  )) as Array<{ kind: string; name: string; slots: number; active: boolean; decay: number; at: Date }>
+  const cancelled = (await query(`SELECT ticket::text AS ticket FROM history WHERE kind = 'cancelled' AND ticket IS NOT NULL`)) as Array<{
+    ticket: string
+  }>
+  const pendingWaiters = Number(((await query('SELECT count(DISTINCT ticket)::int AS n FROM waiters')) as Array<{ n: number }>)[0]!.n)
 
-  const limits = new Map<string, { slots: number; active: boolean }>(
-    Object.entries(slotsOf).map(([name, slots]) => [name, { slots, active: true }]),
+  const limits = new Map<string, { slots: number; active: boolean; decay: number }>(
+    Object.entries(slotsOf).map(([name, slots]) => [name, { slots, active: true, decay: 0 }]),
   )
+  const deletions = new Map<string, Date[]>()
+  for (const c of changes) if (c.kind === 'limit_deleted') deletions.set(c.name, [...(deletions.get(c.name) ?? []), c.at])
+  const deletedBetween = (name: string, from: Date, to: Date | null) =>
+    (deletions.get(name) ?? []).some((at) => at >= from && (to === null || at <= to))
+
   const held = new Map<string, number>()
-  const open = new Map<string, { counted: string[]; occupy: number }>()
-  const seen = new Set<string>()
-  let queued = 0
-  let waitsEnded = 0
-  const report: Omit<InvariantReport, 'lostWaits' | 'pendingWaiters'> = {
-    acquisitions: 0,
-    ends: 0,
+  const report: InvariantReport = {
+    acquisitions: ended.length + live.length,
+    ends: ended.length,
     overAdmitted: [],
     duplicateTokens: [],
     badEnds: [],
-    unaccounted: [],
+    miscounted: [],
+    waitsEndedTwice: [],
+    pendingWaiters,
   }
-  for (const e of events) {
-    switch (e.kind) {
-      case 'limit_changed':
-        limits.set(e.names[0]!, { slots: e.slots!, active: e.active! })
-        break
-      case 'limit_deleted':
-        limits.delete(e.names[0]!)
-        held.delete(e.names[0]!)
-        break
-      case 'queued':
-        queued++
-        break
-      case 'cancelled':
-        waitsEnded++
-        break
-      case 'acquired': {
-        report.acquisitions++
-        if (e.wait !== null && e.wait > 0) waitsEnded++
-        if (seen.has(e.token!)) report.duplicateTokens.push(e.token!)
-        seen.add(e.token!)
-        // Like the database, count the lease only against limits that are active now.
-        const counted = e.names.filter((name) => limits.get(name)?.active !== false)
-        open.set(e.token!, { counted, occupy: e.occupy })
-        for (const name of counted) {
-          const now = (held.get(name) ?? 0) + e.occupy
+  const steps: Step[] = changes.map((c) => ({
+    at: c.at,
+    order: 1,
+    apply: () => {
+      if (c.kind === 'limit_deleted') {
+        limits.delete(c.name)
+        held.delete(c.name)
+      } else limits.set(c.name, { slots: c.slots, active: c.active, decay: c.decay })
+    },
+  }))
+  for (const lease of [...ended, ...live]) {
+    steps.push({
+      at: lease.granted,
+      order: 2,
+      apply: () => {
+        // What the database should have counted: the active concurrency limits it asked for
+        // (a limit deleted while the lease lived was taken off its row).
+        const expected = lease.names.filter((name) => {
+          const limit = limits.get(name)
+          return limit !== undefined && limit.active && limit.decay === 0 && !deletedBetween(name, lease.granted, lease.ended)
+        })
+        if ([...expected].sort().join('\0') !== [...lease.counted].sort().join('\0')) report.miscounted.push(lease.token)
+        for (const name of lease.counted) {
+          const now = (held.get(name) ?? 0) + lease.occupy
           held.set(name, now)
           const slots = limits.get(name)?.slots
-          if (slots !== undefined && now > slots) report.overAdmitted.push({ limit: name, held: now, slots, at: e.at })
+          if (slots !== undefined && now > slots) report.overAdmitted.push({ limit: name, held: now, slots, at: lease.granted })
         }
-        break
-      }
-      case 'released':
-      case 'expired':
-      case 'revoked': {
-        report.ends++
-        const lease = open.get(e.token!)
-        if (!lease) {
-          report.badEnds.push(e.token!)
-          break
-        }
-        open.delete(e.token!)
-        for (const name of lease.counted) if (held.has(name)) held.set(name, held.get(name)! - lease.occupy)
-        break
-      }
+      },
+    })
+    if (lease.ended) {
+      steps.push({
+        at: lease.ended,
+        order: 0,
+        apply: () => {
+          for (const name of lease.counted) if (held.has(name)) held.set(name, held.get(name)! - lease.occupy)
+        },
+      })
     }
   }
-  report.unaccounted = [...open.keys()].filter((token) => !live.has(token))
-  return { ...report, lostWaits: queued - waitsEnded - pendingWaiters, pendingWaiters }
+  steps.sort((a, b) => a.at.getTime() - b.at.getTime() || a.order - b.order)
+  for (const step of steps) step.apply()
+
+  report.duplicateTokens = duplicates([...ended, ...live].map((l) => l.token))
+  report.badEnds = report.duplicateTokens.filter((token) => ended.some((l) => l.token === token))
+  report.waitsEndedTwice = duplicates([
+    ...[...ended, ...live].flatMap((l) => (l.ticket === null ? [] : [l.ticket])),
+    ...cancelled.map((c) => c.ticket),
+  ])
+  return report
+}
+
+function duplicates(values: string[]): string[] {
+  const seen = new Set<string>()
+  const twice = new Set<string>()
+  for (const value of values) (seen.has(value) ? twice : seen).add(value)
+  return [...twice]
 }
 
 /** Every broken invariant in a report, one line each; empty when the run was clean. */
@@ -119,8 +150,8 @@ export function violations(report: InvariantReport): string[] {
   return [
     ...report.overAdmitted.map((o) => `over-admitted ${o.limit}: ${o.held} held of ${o.slots} at ${o.at.toISOString()}`),
     ...report.duplicateTokens.map((t) => `fencing token ${t} granted twice`),
-    ...report.badEnds.map((t) => `lease ${t} ended twice or without an acquisition`),
-    ...report.unaccounted.map((t) => `lease ${t} neither ended nor live`),
-    ...(report.lostWaits !== 0 ? [`${report.lostWaits} queued waits never ended`] : []),
+    ...report.badEnds.map((t) => `lease ${t} ended twice, or ended and still live`),
+    ...report.miscounted.map((t) => `lease ${t} did not count against exactly its active concurrency limits`),
+    ...report.waitsEndedTwice.map((t) => `queue ticket ${t} ended twice`),
   ]
 }

@@ -31,7 +31,7 @@ describe('pgslots CLI (built, as a real process)', () => {
   afterAll(() => t.cleanup())
 
   it('migrates, then reports the schema up to date', async () => {
-    expect((await run(['migrate'])).stdout).toMatch(/applied 0001_tables/)
+    expect((await run(['migrate'])).stdout).toMatch(/applied 0001_baseline/)
     expect((await run(['migrate'])).stdout).toMatch(/up to date/)
   })
 

@@ -30,7 +30,7 @@ describe('a waiter whose process died', () => {
     const lease = await next
 
     const events = await t.query<{ kind: string; holder: string; at: Date }>(
-      `SELECT kind, holder #>> '{}' AS holder, at FROM events WHERE kind IN ('acquired', 'cancelled') AND at > $1 ORDER BY id`,
+      `SELECT kind, holder #>> '{}' AS holder, at FROM events WHERE kind IN ('acquired', 'cancelled') AND at > $1 ORDER BY at`,
       [new Date(Date.now() - 60_000)],
     )
     const granted = events.find((e) => e.kind === 'acquired' && e.holder === 'next in line')

@@ -54,21 +54,21 @@ describe('expiry', () => {
     const [queued] = await t.query<{ waiter_id: string }>(
       `SELECT * FROM acquire(ARRAY['reaped'], 1, '30 seconds', '"dead waiter"', true, false, '200 milliseconds')`,
     )
-    await t.query(`INSERT INTO event_log (kind, names, occupy, at) VALUES ('denied', '{old}', 1, now() - interval '8 days')`)
+    await t.query(`INSERT INTO history (kind, names, occupy, ended_at) VALUES ('denied', '{old}', 1, now() - interval '8 days')`)
     await new Promise((r) => setTimeout(r, 400))
-    const [result] = await t.query<{ expired_leases: number; expired_waiters: number; pruned_events: number }>(
+    const [result] = await t.query<{ expired_leases: number; expired_waiters: number; pruned_history: number }>(
       'SELECT * FROM reap()',
     )
     // Ending the lease offers its slot to the waiter, which is found dead and removed instead.
     expect(result!.expired_leases).toBe(1)
-    expect(result!.pruned_events).toBe(1)
+    expect(result!.pruned_history).toBe(1)
     const [cancelled] = await t.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM events WHERE kind = 'cancelled' AND names = '{reaped}'",
     )
     expect(cancelled!.n).toBe(1)
     expect(await t.query('SELECT * FROM waiters WHERE id = $1', [queued!.waiter_id])).toEqual([])
     expect((await slots.limits.get('reaped')).activeSlots).toBe(0)
-    expect(await t.query("SELECT * FROM lease_limits WHERE limit_name = 'reaped'")).toEqual([])
+    expect(await t.query("SELECT * FROM leases WHERE 'reaped' = ANY (counted)")).toEqual([])
   })
 
   it('runs one reaper pass at a time across coordinators (advisory-lock leader per pass)', async () => {

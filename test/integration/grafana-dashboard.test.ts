@@ -35,7 +35,7 @@ describe('Grafana dashboard', () => {
   it('reads only the views, never the tables', () => {
     expect(queries.length).toBeGreaterThanOrEqual(7)
     for (const [, sql] of queries) {
-      expect(sql).not.toMatch(/pgslots\.(limits|leases|lease_limits|waiters|waiter_limits|event_log|settings)\b/)
+      expect(sql).not.toMatch(/pgslots\.(limits|leases|waiters|history|settings)\b/)
     }
   })
 

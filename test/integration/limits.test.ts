@@ -37,7 +37,7 @@ describe('limits admin', () => {
     await lease.release()
     await slots.limits.delete('audited')
     const rows = await t.query<{ kind: string; slots: number; active: boolean }>(
-      `SELECT kind, slots, active FROM events WHERE names = ARRAY['audited'] AND kind LIKE 'limit%' ORDER BY id`,
+      `SELECT kind, slots, active FROM events WHERE names = ARRAY['audited'] AND kind LIKE 'limit%' ORDER BY at`,
     )
     expect(rows).toEqual([
       { kind: 'limit_changed', slots: 2, active: true },

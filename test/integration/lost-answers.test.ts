@@ -31,7 +31,7 @@ describe('a call whose answer is lost', () => {
 
   async function eventsOf(holder: string): Promise<string[]> {
     const rows = await t.query<{ kind: string }>(
-      `SELECT kind FROM events WHERE holder = $1 AND kind IN ('queued', 'acquired', 'cancelled') ORDER BY id`,
+      `SELECT kind FROM events WHERE holder = $1 AND kind IN ('queued', 'acquired', 'cancelled') ORDER BY at`,
       [JSON.stringify(holder)],
     )
     return rows.map((r) => r.kind)

@@ -17,7 +17,7 @@ describe('migrate()', () => {
       .filter((f) => f.endsWith('.sql'))
       .map((f) => f.replace(/\.sql$/, ''))
       .sort()
-    expect(shipped.slice(0, 2)).toEqual(['0001_tables', '0002_internal_functions'])
+    expect(shipped.slice(0, 2)).toEqual(['0001_baseline', '0002_views'])
     expect(applied).toEqual(shipped)
     expect((await t.coordinator().migrate()).applied).toEqual([])
   })
@@ -29,16 +29,15 @@ describe('migrate()', () => {
     )
     expect(tables.map((r) => r.table_name)).toEqual([
       'active_leases',
-      'event_log',
       'events',
-      'lease_limits',
+      'history',
+      'lease_history',
       'leases',
       'limit_status',
       'limits',
       'pgslots_migrations',
       'settings',
       'stats_per_minute',
-      'waiter_limits',
       'waiters',
       'waiting',
     ])
@@ -70,7 +69,7 @@ describe('migrate()', () => {
       `INSERT INTO limits (name, slots) VALUES ('${'n'.repeat(201)}', 1)`,
       "INSERT INTO limits (name, slots) VALUES (E'tab\\there', 1)",
       "INSERT INTO limits (name, slots, slot_decay_per_second) VALUES ('y', 1, -0.5)",
-      "INSERT INTO lease_limits (limit_name, lease_id, occupy) VALUES ('nope', gen_random_uuid(), 1)",
+      "INSERT INTO leases (id, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at) VALUES (gen_random_uuid(), '{x}', '{x}', 0, '{}', '1 minute', now(), now(), now())",
     ]
     for (const statement of bad) {
       await expect(t.query(statement), statement).rejects.toThrow()

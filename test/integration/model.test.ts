@@ -170,7 +170,7 @@ describe('model-based: random command sequences agree with an in-memory model', 
           await fc.asyncModelRun(() => ({ model, real }), cmds)
         } finally {
           await Promise.all(real.leases.map((r) => ('lease' in r ? r.lease.release() : undefined)))
-          await t.query('TRUNCATE limits, leases, waiters, event_log CASCADE')
+          await t.query('TRUNCATE limits, leases, waiters, history')
         }
       }),
       { numRuns: Number(process.env.PGSLOTS_MODEL_RUNS ?? 40) },

@@ -30,12 +30,12 @@ describe('waiting and handoff', () => {
         label: `p${i}`,
       }),
     )
-    await until(async () => (await count("waiter_limits WHERE limit_name = 'fifo'")) === 50, '50 waiters queued')
+    await until(async () => (await count("waiters WHERE queue = 'fifo'")) === 50, '50 waiters queued')
     await gate.release()
     const outputs = await Promise.all(workers)
     expect(outputs.flat()).toHaveLength(50)
     const queued = await t.query<{ holder: string }>(
-      "SELECT holder #>> '{}' AS holder FROM events WHERE kind = 'queued' AND names = '{fifo}' ORDER BY id",
+      "SELECT holder #>> '{}' AS holder FROM events WHERE kind = 'queued' AND names = '{fifo}' ORDER BY at",
     )
     const granted = await t.query<{ holder: string }>(
       `SELECT holder #>> '{}' AS holder FROM events
@@ -51,11 +51,11 @@ describe('waiting and handoff', () => {
     await slots.limits.create('big', { slots: 2 })
     const small = await slots.acquire('big')
     const large = slots.acquire('big', { occupy: 2 })
-    await until(async () => (await count("waiter_limits WHERE limit_name = 'big'")) === 1, 'large request queued')
+    await until(async () => (await count("waiters WHERE queue = 'big'")) === 1, 'large request queued')
     // One slot is free, but the large request is first in line: newcomers queue behind it.
     expect(await slots.tryAcquire('big')).toBeNull()
     const later = slots.acquire('big')
-    await until(async () => (await count("waiter_limits WHERE limit_name = 'big'")) === 2, 'small request queued')
+    await until(async () => (await count("waiters WHERE queue = 'big'")) === 2, 'small request queued')
     await small.release()
     const bigLease = await large
     expect(bigLease.occupy).toBe(2)
@@ -96,7 +96,7 @@ describe('waiting and handoff', () => {
     await expect(aborted).rejects.toThrow('user gave up')
     expect(await count('waiters')).toBe(0)
     await held.release()
-    expect(await count("lease_limits WHERE limit_name = 'left'")).toBe(0)
+    expect(await count("leases WHERE 'left' = ANY (counted)")).toBe(0)
   })
 
   it('releases a grant that raced the timeout instead of leaking it', async () => {
@@ -118,7 +118,7 @@ describe('waiting and handoff', () => {
     }
     expect(timeouts).toBeGreaterThan(0)
     expect(await count('waiters')).toBe(0)
-    expect(await count("lease_limits WHERE limit_name = 'racy'")).toBe(0)
+    expect(await count("leases WHERE 'racy' = ANY (counted)")).toBe(0)
     expect((await slots.limits.get('racy')).activeSlots).toBe(0)
   })
 
@@ -139,9 +139,9 @@ describe('waiting and handoff', () => {
     const held = await slots.acquire('raise')
     // Queue a, then b: two requests sent at once may reach the database in either order.
     const a = slots.acquire('raise', { timeoutMs: 10_000 })
-    await until(async () => (await count("waiter_limits WHERE limit_name = 'raise'")) === 1, 'a queued')
+    await until(async () => (await count("waiters WHERE queue = 'raise'")) === 1, 'a queued')
     const b = slots.acquire('raise', { timeoutMs: 10_000 })
-    await until(async () => (await count("waiter_limits WHERE limit_name = 'raise'")) === 2, 'two queued')
+    await until(async () => (await count("waiters WHERE queue = 'raise'")) === 2, 'two queued')
     const raised = await slots.limits.update('raise', { slots: 2 })
     expect(raised.activeSlots).toBe(2)
     const leaseA = await a

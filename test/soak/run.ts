@@ -20,7 +20,7 @@ try {
   const started = new Date()
   const result = await runChaos({ db, schema: 'soak', durationMs: seconds * 1000, log: (line) => console.log(line) })
   const found = violations(result.report)
-  const { overAdmitted, duplicateTokens, badEnds, unaccounted, ...counts } = result.report
+  const { overAdmitted, duplicateTokens, badEnds, miscounted, waitsEndedTwice, ...counts } = result.report
   const summary = {
     started: started.toISOString(),
     seconds,
@@ -28,7 +28,7 @@ try {
     ...counts,
     worker: result.workerCounts,
     violations: found.length + result.report.pendingWaiters,
-    details: { overAdmitted, duplicateTokens, badEnds, unaccounted, lines: found },
+    details: { overAdmitted, duplicateTokens, badEnds, miscounted, waitsEndedTwice, lines: found },
   }
   const dir = fileURLToPath(new URL('../../../test/soak/results/', import.meta.url))
   mkdirSync(dir, { recursive: true })
