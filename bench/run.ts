@@ -12,6 +12,8 @@ import { contentionChart } from './chart.js'
 import { type BenchResult, markdown } from './report.js'
 import { type ContentionResult, type ContentionSetup, contentionInProcess, contentionMultiProcess } from './scenarios/contention.js'
 import { type CrashResult, crashHandoff } from './scenarios/crash.js'
+import { startFleet } from './scenarios/fleet.js'
+import { type LockedTimeResult, lockedTime } from './scenarios/locked-time.js'
 import { type WaitersResult, manyLimits, manyWaiters } from './scenarios/scale.js'
 import { type UncontendedResult, uncontended } from './scenarios/uncontended.js'
 import { SYSTEM_LABELS, type SystemName, naiveSemaphore, pgslotsSemaphore, redisSemaphore, resetNaive, startRedis } from './semaphores.js'
@@ -34,10 +36,47 @@ function medianOf<T extends object>(rows: T[]): T {
 
 const group = <T>(map: Map<string, T[]>, key: string, value: T) => map.set(key, [...(map.get(key) ?? []), value])
 
+export interface FleetResult {
+  fleetSize: number
+  aloneAcquisitionsPerSecond: number
+  fleetAcquisitionsPerSecond: number
+  ratio: number
+  fleetHandoffP50Ms: number
+}
+
+/** The in-process contention scenario alone, then beside 50 waiting coordinators in 5 processes. */
+async function fleetBeside(url: string, slots: Coordinator, setup: ContentionSetup, run: number): Promise<FleetResult> {
+  const limit = `bench:fleet-contention-${run}`
+  await slots.limits.upsert(limit, { slots: setup.slots })
+  const alone = await contentionInProcess('pgslots', url, pgslotsSemaphore(slots, limit), setup)
+  const fleet = await startFleet(url, SCHEMA, 50, 5)
+  try {
+    const beside = await contentionInProcess('pgslots', url, pgslotsSemaphore(slots, limit), setup)
+    return {
+      fleetSize: 50,
+      aloneAcquisitionsPerSecond: alone.acquisitionsPerSecond,
+      fleetAcquisitionsPerSecond: beside.acquisitionsPerSecond,
+      ratio: round(beside.acquisitionsPerSecond / alone.acquisitionsPerSecond, 3),
+      fleetHandoffP50Ms: beside.handoffP50Ms,
+    }
+  } finally {
+    await fleet.stop()
+  }
+}
+
 async function main() {
   const embedded = process.env.DATABASE_URL
     ? undefined
-    : await startEmbeddedPostgres({ settings: { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'top' } })
+    : await startEmbeddedPostgres({
+        // Durable, like production and like the peers: every commit is flushed before its answer.
+        settings: {
+          fsync: 'on',
+          full_page_writes: 'on',
+          synchronous_commit: 'on',
+          shared_preload_libraries: 'pg_stat_statements',
+          'pg_stat_statements.track': 'all',
+        },
+      })
   const url = process.env.DATABASE_URL ?? embedded!.url
   const admin = new pg.Client({ connectionString: url })
   await admin.connect()
@@ -45,20 +84,26 @@ async function main() {
   // Database calls are counted with pg_stat_statements where it is loaded.
   await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements').catch(() => {})
   const postgres = (await admin.query('SHOW server_version')).rows[0].server_version as string
+  const show = async (name: string) => (await admin.query(`SHOW ${name}`)).rows[0][name] as string
+  const durability = `fsync=${await show('fsync')}, synchronous_commit=${await show('synchronous_commit')}, full_page_writes=${await show('full_page_writes')}`
   await admin.end()
   const slots = new Coordinator({ connectionString: url, schema: SCHEMA, maxConnections: 20, reaper: true })
   await slots.migrate()
   const redis = await startRedis()
   const skipped = 'missing' in redis ? [redis.missing] : []
   const systems: SystemName[] = ['pgslots', 'naive', ...('missing' in redis ? [] : (['redis'] as const))]
-  console.log(`PostgreSQL ${postgres}; ${runs} runs of ${seconds}s per scenario; ${skipped.join('') || 'redis-server found'}`)
+  console.log(`PostgreSQL ${postgres} (${durability}); ${runs} runs of ${seconds}s per scenario; ${skipped.join('') || 'redis-server found'}`)
 
   const setup: ContentionSetup = { loops: 64, slots: 4, holdMs: 5, seconds }
   const uncontendedRuns = new Map<string, UncontendedResult[]>()
   const contentionRuns = new Map<string, ContentionResult[]>()
   const crashRuns: CrashResult[] = []
   const waiterRuns = new Map<string, WaitersResult[]>()
+  const lockedRuns: LockedTimeResult[] = []
+  const fleetRuns: FleetResult[] = []
   for (let run = 1; run <= runs; run++) {
+    lockedRuns.push(await lockedTime(url, SCHEMA, 2000))
+    console.log(`run ${run} locked time`, lockedRuns.at(-1))
     for (const loops of [1, 4, 16]) {
       const r = await uncontended(url, slots, loops, Math.max(2, seconds / 2))
       group(uncontendedRuns, String(loops), r)
@@ -83,6 +128,8 @@ async function main() {
         console.log(`run ${run} contention`, r)
       }
     }
+    fleetRuns.push(await fleetBeside(url, slots, setup, run))
+    console.log(`run ${run} fleet`, fleetRuns.at(-1))
     crashRuns.push(await crashHandoff(url, SCHEMA, slots))
     console.log(`run ${run} crash`, crashRuns.at(-1))
     for (const waiters of [100, 1000]) {
@@ -97,10 +144,13 @@ async function main() {
   const result: BenchResult = {
     at: new Date().toISOString(),
     postgres,
+    durability,
     runs,
     machine: `${cpus().length} cores, Node ${process.version}`,
     uncontended: [...uncontendedRuns.values()].map(medianOf),
     contention: { setup, results: [...contentionRuns.values()].map(medianOf), skipped },
+    lockedTime: medianOf(lockedRuns),
+    fleet: medianOf(fleetRuns),
     crash: medianOf(crashRuns),
     waiters: [...waiterRuns.values()].map(medianOf),
     limits,

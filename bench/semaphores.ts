@@ -1,5 +1,6 @@
 // The systems compared in the contention scenario, behind one tiny interface.
 import { type ChildProcess, spawn } from 'node:child_process'
+import { tmpdir } from 'node:os'
 import pg from 'pg'
 import { freePort } from '../src/embedded-postgres.js'
 import type { Coordinator } from '../src/index.js'
@@ -70,7 +71,9 @@ export async function redisSemaphore(port: number, slots: number, key: string): 
 /** A redis-server of our own on 127.0.0.1, or null (with the reason) where it is not installed. */
 export async function startRedis(): Promise<{ port: number; stop(): Promise<void> } | { missing: string }> {
   const port = await freePort()
-  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  // Durable like PostgreSQL with fsync and synchronous_commit on: every write is fsynced
+  // before the answer.
+  const child: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', tmpdir()], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const started = await new Promise<string | null>((resolve) => {

@@ -21,7 +21,8 @@ export async function databaseCalls(query: (sql: string) => Promise<{ rows: { n:
   try {
     const result = await query(
       `SELECT sum(calls)::text AS n FROM pg_stat_statements
-       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND query NOT LIKE '%pg_stat_statements%'`,
+       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) AND toplevel
+         AND query NOT LIKE '%pg_stat_statements%'`,
     )
     return Number(result.rows[0]?.n ?? 0)
   } catch {

@@ -25,6 +25,9 @@ CREATE TABLE limits (
   -- lazily at slot_decay_per_second, computed from the database clock when read.
   decaying_slots double precision NOT NULL DEFAULT 0 CHECK (decaying_slots >= 0),
   decayed_at timestamptz NOT NULL DEFAULT now(),
+  -- Slots of requests that could not be granted at once, counted when they were refused,
+  -- or for a queued request when it leaves the queue (waiters.denied says where); the
+  -- views and limits.get() add the queued ones, so the queueing path does not write here.
   denied_slots bigint NOT NULL DEFAULT 0 CHECK (denied_slots >= 0),
   avg_slot_occupancy_seconds double precision NOT NULL DEFAULT 0,
   created_at timestamptz NOT NULL DEFAULT now(),
@@ -49,8 +52,12 @@ CREATE TABLE leases (
 );
 CREATE UNIQUE INDEX leases_fencing_token_idx ON leases (fencing_token);
 CREATE INDEX leases_expires_at_idx ON leases (expires_at);
--- The leases of one limit (the earliest expiry a waiter waits for; limit deletion).
-CREATE INDEX leases_counted_idx ON leases USING gin (counted) WITH (fastupdate = off);
+-- The earliest expiry among the leases of one limit (when the first waiter in line should
+-- look again): by the first limit a lease counts against, and, for the few leases that
+-- count against several, in expiry order. (A GIN index on counted answered the same, but
+-- its dead entries from lease churn made the probe cost more than the rest of the call.)
+CREATE INDEX leases_first_counted_idx ON leases ((counted[1]), expires_at);
+CREATE INDEX leases_multi_counted_idx ON leases (expires_at) WHERE cardinality(counted) > 1;
 
 -- One row per place in a limit's queue: a request waiting on two limits has two rows with
 -- the same id and ticket. Granted or cancelled, its rows are deleted.
@@ -71,6 +78,9 @@ CREATE TABLE waiters (
   expires_at timestamptz NOT NULL,
   -- Backend pid of the waiter's LISTEN connection; NULL for polling waiters.
   listener_pid integer,
+  -- The queues it was blocked on when it asked (no room, or others waiting): its slots
+  -- count as denied there.
+  denied text[] NOT NULL,
   PRIMARY KEY (queue, ticket)
 );
 -- A request id is unique per queue: a twin attempt of the same request cannot queue twice.

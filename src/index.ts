@@ -2,15 +2,15 @@ export type { AcquireOptions, RateLimitOptions } from './acquire-options.js'
 export { Coordinator } from './coordinator.js'
 export type {
   ActiveLeasesView,
-  EventsTable,
-  LeaseLimitsTable,
+  EventsView,
+  HistoryTable,
+  LeaseHistoryView,
   LeasesTable,
   LimitStatusView,
   LimitsTable,
   PgSlotsDatabase,
   SettingsTable,
   StatsPerMinuteView,
-  WaiterLimitsTable,
   WaitersTable,
   WaitingView,
 } from './db/schema.js'

@@ -19,9 +19,11 @@ const OWNER_ONLY = new Set(['grant_roles'])
 /**
  * Installs every SQL function in its current form (CREATE OR REPLACE keeps the rights
  * granted on it), drops the ones no file defines any more, and pins the public ones:
- * SECURITY DEFINER with a fixed search_path, so callers cannot redirect table names, and
- * generic plans (re-planning each statement was over half of a call's time). Internal
- * `_` helpers run under the settings of their caller. Skipped when the installed set is
+ * SECURITY DEFINER with a fixed search_path, so callers cannot redirect table names;
+ * generic plans (re-planning each statement was over half of a call's time); and no
+ * sequential scans: every statement is written as an index probe, but a generic plan over
+ * a queue of one hot limit estimates that every row matches and would scan the table (and
+ * its dead rows) instead. Internal `_` helpers run under the settings of their caller. Skipped when the installed set is
  * the same. The caller holds the schema's migration lock.
  * @internal
  */
@@ -58,7 +60,7 @@ export async function installFunctions(client: pg.PoolClient, schema: string): P
       if (name.startsWith('_')) continue
       const definer = OWNER_ONLY.has(name) ? '' : 'SECURITY DEFINER'
       await client.query(
-        `ALTER FUNCTION ${fn} ${definer} SET search_path = ${quoted}, pg_temp SET plan_cache_mode = force_generic_plan`,
+        `ALTER FUNCTION ${fn} ${definer} SET search_path = ${quoted}, pg_temp SET plan_cache_mode = force_generic_plan SET enable_seqscan = off`,
       )
     }
     await client.query(

@@ -33,11 +33,10 @@ export async function crashHandoff(url: string, schema: string, slots: Coordinat
   const lease = await waiting
   const killToGrantMs = performance.now() - killedAt
   const granted = await slots.db
-    .selectFrom('event_log')
-    .select('at')
-    .where('kind', '=', 'acquired')
+    .selectFrom('leases')
+    .select('acquired_at')
     .where('fencing_token', '=', lease.fencingToken.toString())
     .executeTakeFirstOrThrow()
   await lease.release()
-  return { killToGrantMs: round(killToGrantMs, 0), grantAfterExpiryMs: round(granted.at.getTime() - dead.expires_at.getTime(), 1) }
+  return { killToGrantMs: round(killToGrantMs, 0), grantAfterExpiryMs: round(granted.acquired_at.getTime() - dead.expires_at.getTime(), 1) }
 }

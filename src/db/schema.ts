@@ -9,16 +9,15 @@ import type { ColumnType, Generated } from 'kysely'
 export interface PgSlotsDatabase {
   limits: LimitsTable
   leases: LeasesTable
-  lease_limits: LeaseLimitsTable
   waiters: WaitersTable
-  waiter_limits: WaiterLimitsTable
-  event_log: EventsTable
+  history: HistoryTable
   settings: SettingsTable
   /** Views (read-only). */
-  events: EventsTable
   limit_status: LimitStatusView
   active_leases: ActiveLeasesView
   waiting: WaitingView
+  lease_history: LeaseHistoryView
+  events: EventsView
   stats_per_minute: StatsPerMinuteView
 }
 
@@ -41,64 +40,58 @@ export interface LimitsTable {
 }
 
 export interface LeasesTable {
-  id: Generated<string>
+  id: string
   fencing_token: GeneratedBigInt
+  /** The requested limits that existed at grant time. */
   names: string[]
+  /** The concurrency limits it holds slots on. */
+  counted: string[]
   occupy: number
   holder: unknown
   ttl: unknown
+  asked_at: Timestamp
   acquired_at: Timestamp
   expires_at: Timestamp
+  /** The waiter ticket it was granted to; null when taken without waiting. */
+  ticket: BigIntColumn | null
 }
 
-export interface LeaseLimitsTable {
-  limit_name: string
-  lease_id: string
-  occupy: number
-}
-
+/** One row per place in a limit's queue (a request waiting on two limits has two rows). */
 export interface WaitersTable {
-  id: Generated<string>
+  queue: string
   ticket: BigIntColumn
+  id: string
+  queues: string[]
   names: string[]
   occupy: number
   holder: unknown
   ttl: unknown
   heartbeat: unknown
-  created_at: Timestamp
+  asked_at: Timestamp
   expires_at: Timestamp
-  lease_id: string | null
-  granted_at: Timestamp | null
+  listener_pid: number | null
+  denied: string[]
 }
 
-export interface WaiterLimitsTable {
-  limit_name: string
-  ticket: BigIntColumn
-  waiter_id: string
-}
+type HistoryKind = 'released' | 'expired' | 'revoked' | 'cancelled' | 'denied' | 'limit_changed' | 'limit_deleted'
 
-export interface EventsTable {
+/** One row per finished lease, ended wait, denied request and limit change. */
+export interface HistoryTable {
   id: GeneratedBigInt
-  at: GeneratedTimestamp
-  kind:
-    | 'acquired'
-    | 'released'
-    | 'expired'
-    | 'revoked'
-    | 'denied'
-    | 'queued'
-    | 'cancelled'
-    | 'limit_changed'
-    | 'limit_deleted'
+  kind: HistoryKind
   names: string[]
+  counted: string[] | null
   occupy: number
   fencing_token: BigIntColumn | null
+  ticket: BigIntColumn | null
   holder: unknown
-  wait_seconds: number | null
-  held_seconds: number | null
-  /** Limit events: the limit's slots and active flag after the change. */
+  asked_at: Timestamp | null
+  granted_at: Timestamp | null
+  ended_at: Timestamp
+  /** Limit changes: the limit's slots, active flag and decay after the change. */
   slots: number | null
   active: boolean | null
+  slot_decay_per_second: number | null
 }
 
 export interface SettingsTable {
@@ -124,8 +117,10 @@ export interface LimitStatusView {
 export interface ActiveLeasesView {
   fencing_token: string
   names: string[]
+  counted: string[]
   occupy: number
   holder: unknown
+  asked_at: Date
   acquired_at: Date
   expires_at: Date
   age: unknown
@@ -135,11 +130,41 @@ export interface ActiveLeasesView {
 export interface WaitingView {
   ticket: string
   names: string[]
+  queues: string[]
   occupy: number
   holder: unknown
   created_at: Date
   wait_age: unknown
-  granted: boolean
+}
+
+export interface LeaseHistoryView {
+  id: string
+  ended_how: 'released' | 'expired' | 'revoked' | 'cancelled' | 'denied'
+  names: string[]
+  counted: string[] | null
+  occupy: number
+  fencing_token: string | null
+  ticket: string | null
+  holder: unknown
+  asked_at: Date | null
+  granted_at: Date | null
+  ended_at: Date
+  wait_seconds: number | null
+  held_seconds: number | null
+}
+
+/** A timeline derived from history and the live rows. */
+export interface EventsView {
+  at: Date
+  kind: HistoryKind | 'acquired' | 'queued'
+  names: string[]
+  occupy: number
+  fencing_token: string | null
+  holder: unknown
+  wait_seconds: number | null
+  held_seconds: number | null
+  slots: number | null
+  active: boolean | null
 }
 
 export interface StatsPerMinuteView {

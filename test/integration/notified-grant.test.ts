@@ -79,10 +79,10 @@ describe('a grant delivered in the NOTIFY', () => {
     const claimsBefore = claims()
     const fields = `${ticket}:999999:${Date.now() + 3_600_000}`
     const check = createHash('sha256').update(`${fields}:not-the-waiter-id`).digest('hex')
-    const [{ listener_pid: pid }] = await t.query<{ listener_pid: number }>(
+    const [listening] = await t.query<{ listener_pid: number }>(
       `SELECT listener_pid FROM waiters WHERE holder = '"forged waiter"'`,
     )
-    await t.query('SELECT pg_notify($1, $2)', [`pgslots_${pid}`, `${fields}:${check}`])
+    await t.query('SELECT pg_notify($1, $2)', [`pgslots_${listening!.listener_pid}`, `${fields}:${check}`])
     // The forged NOTIFY woke the waiter, which asked the database (a claim) and kept waiting.
     await until(async () => claims() > claimsBefore, 'the woken waiter to ask the database')
     expect(settled).toBe(false)

@@ -1,6 +1,7 @@
 -- Validates the arguments of a slot request and returns the distinct names, sorted (the
--- order limit rows are locked in). Runs before any lock is taken.
-CREATE OR REPLACE FUNCTION _check_request(p_names text[], p_occupy integer, p_ttl interval)
+-- order limit rows are locked in). Runs before any lock is taken; a single name, the
+-- common case, is checked without a query.
+CREATE OR REPLACE FUNCTION _check_request(p_names text[], p_occupy integer, p_ttl interval, p_heartbeat interval)
 RETURNS text[] LANGUAGE plpgsql AS $$
 DECLARE
   v_bad text;
@@ -8,17 +9,25 @@ BEGIN
   IF p_names IS NULL OR cardinality(p_names) = 0 THEN
     RAISE EXCEPTION USING ERRCODE = 'PS400', MESSAGE = 'names: at least one limit name is required';
   END IF;
+  IF p_occupy IS NULL OR p_occupy < 1 THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS400', MESSAGE = format('occupy: must be an integer >= 1, got %s', p_occupy);
+  END IF;
+  IF p_ttl IS NULL OR p_ttl < interval '100 milliseconds' OR p_ttl > interval '7 days' THEN
+    PERFORM _check_interval('ttl', p_ttl);
+  END IF;
+  IF p_heartbeat IS NULL OR p_heartbeat < interval '100 milliseconds' OR p_heartbeat > interval '7 days' THEN
+    PERFORM _check_interval('heartbeat', p_heartbeat);
+  END IF;
+  IF cardinality(p_names) = 1 THEN
+    IF p_names[1] IS NULL OR char_length(p_names[1]) NOT BETWEEN 1 AND 200 OR p_names[1] ~ '[[:cntrl:]]' THEN
+      PERFORM _check_name(p_names[1]);
+    END IF;
+    RETURN p_names;
+  END IF;
   SELECT n INTO v_bad FROM unnest(p_names) AS n
   WHERE n IS NULL OR char_length(n) NOT BETWEEN 1 AND 200 OR n ~ '[[:cntrl:]]' LIMIT 1;
   IF FOUND THEN
     PERFORM _check_name(v_bad);
-  END IF;
-  IF p_occupy IS NULL OR p_occupy < 1 THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS400', MESSAGE = format('occupy: must be an integer >= 1, got %s', p_occupy);
-  END IF;
-  PERFORM _check_interval('ttl', p_ttl);
-  IF cardinality(p_names) = 1 THEN
-    RETURN p_names;
   END IF;
   RETURN ARRAY(SELECT DISTINCT n FROM unnest(p_names) AS n ORDER BY n);
 END $$;

@@ -1,29 +1,36 @@
 -- Ends one lease: locks the limits it counts against (waiting for them, or with p_nowait
--- skipping the lease when one is busy), then deletes it. A lease whose time is up when it
--- is released counts as expired. False when it was not ended (gone, or skipped).
+-- skipping the lease when one is busy), deletes it and writes its history row in one
+-- statement, then frees its slots and hands them on. A lease whose time is up when it is
+-- released counts as expired. False when it was not ended (gone, or skipped).
 CREATE OR REPLACE FUNCTION _end_lease_by_id(p_lease_id uuid, p_kind text, p_nowait boolean)
 RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
+  v_limits limits[];
   v_counted text[];
-  v_lease leases;
+  v_ended history;
   v_now timestamptz;
 BEGIN
-  -- counted only ever shrinks (a deleted limit), so these locks cover the row read below.
-  SELECT counted INTO v_counted FROM leases WHERE id = p_lease_id;
-  IF NOT FOUND THEN RETURN false; END IF;
+  -- counted only ever shrinks (a deleted limit), so these locks cover the row deleted below.
   IF p_nowait THEN
-    IF NOT _try_lock_limits(v_counted) THEN RETURN false; END IF;
-    DELETE FROM leases WHERE id = (SELECT id FROM leases WHERE id = p_lease_id FOR UPDATE SKIP LOCKED)
-    RETURNING * INTO v_lease;
+    SELECT counted INTO v_counted FROM leases WHERE id = p_lease_id;
+    IF NOT FOUND OR NOT _try_lock_limits(v_counted) THEN RETURN false; END IF;
+    PERFORM 1 FROM leases WHERE id = p_lease_id FOR UPDATE SKIP LOCKED;
+    IF NOT FOUND THEN RETURN false; END IF;
+    v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_counted) ORDER BY l.name);
   ELSE
-    PERFORM 1 FROM limits WHERE name = ANY (v_counted) ORDER BY name FOR UPDATE;
-    DELETE FROM leases WHERE id = p_lease_id RETURNING * INTO v_lease;
+    v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY ((SELECT counted FROM leases WHERE id = p_lease_id)::text[])
+                      ORDER BY l.name FOR UPDATE);
   END IF;
-  IF NOT FOUND THEN RETURN false; END IF;
   v_now := clock_timestamp();
-  IF p_kind = 'released' AND v_lease.expires_at <= v_now THEN
-    p_kind := 'expired';
+  WITH gone AS (DELETE FROM leases WHERE id = p_lease_id RETURNING *)
+  INSERT INTO history (kind, names, counted, occupy, fencing_token, ticket, holder, asked_at, granted_at, ended_at)
+  SELECT CASE WHEN p_kind = 'released' AND expires_at <= v_now THEN 'expired' ELSE p_kind END,
+    names, counted, occupy, fencing_token, ticket, holder, asked_at, acquired_at, v_now
+  FROM gone
+  RETURNING * INTO v_ended;
+  IF NOT FOUND THEN RETURN false; END IF;
+  IF cardinality(v_ended.counted) > 0 THEN
+    PERFORM _hand_on(v_ended, v_limits, v_now);
   END IF;
-  PERFORM _end_lease(v_lease, p_kind, v_now);
   RETURN true;
 END $$;

@@ -1,17 +1,23 @@
 -- When the first waiter in line should look again: the time every one of its limits could
 -- have room — now, when a held lease expires, or when a rate limit's bucket has drained
 -- enough for p_occupy. NULL when some limit has no room and nothing will free it.
+-- (PL/pgSQL, not SQL: its plan is cached per session; a SQL function's body that cannot
+-- be inlined is planned again in every transaction.)
 CREATE OR REPLACE FUNCTION _next_wake(p_names text[], p_occupy integer) RETURNS timestamptz
-LANGUAGE sql STABLE AS $$
-  SELECT CASE WHEN bool_and(t IS NOT NULL) THEN max(t) END FROM (
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT CASE WHEN bool_and(t IS NOT NULL) THEN max(t) END FROM (
     SELECT CASE
       WHEN NOT l.active OR (l.slot_decay_per_second = 0 AND l.active_slots + p_occupy <= l.slots)
         THEN clock_timestamp()
       WHEN l.slot_decay_per_second > 0
         THEN greatest(clock_timestamp(), l.decayed_at + make_interval(secs =>
                (l.decaying_slots + p_occupy - l.slots) / l.slot_decay_per_second))
-      ELSE (SELECT min(le.expires_at) FROM leases le WHERE le.counted @> ARRAY[l.name])
+      ELSE least(
+        (SELECT min(le.expires_at) FROM leases le WHERE le.counted[1] = l.name),
+        (SELECT le.expires_at FROM leases le WHERE cardinality(le.counted) > 1 AND l.name = ANY (le.counted)
+         ORDER BY le.expires_at LIMIT 1))
     END AS t
     FROM limits l WHERE l.name = ANY (p_names)
-  ) AS per_limit
-$$;
+  ) AS per_limit);
+END $$;

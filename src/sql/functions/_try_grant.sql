@@ -2,9 +2,6 @@
 -- of its limits has room; the caller holds the lock of p_waiter.queue. Its other limits
 -- are locked with SKIP LOCKED, so no two transactions wait on each other. A waiter past
 -- its heartbeat, or whose process is gone, is removed instead of granted.
--- A listening waiter's grant is complete here and travels in the NOTIFY to its process
--- only, with a check only it can verify (sha256 over the grant and its secret id: anyone
--- may NOTIFY). A polling waiter claims its grant, which lives one heartbeat until then.
 -- Returns granted, full (granted, and the queue's concurrency limit has no slot left),
 -- removed or blocked.
 CREATE OR REPLACE FUNCTION _try_grant(p_waiter waiters) RETURNS text LANGUAGE plpgsql AS $$
@@ -12,8 +9,6 @@ DECLARE
   v_now timestamptz;
   v_fits boolean;
   v_full boolean;
-  v_lease leases;
-  v_grant text;
 BEGIN
   IF cardinality(p_waiter.queues) > 1 AND NOT _is_first_in_line(p_waiter.queues, p_waiter.ticket) THEN
     RETURN 'blocked';
@@ -33,18 +28,6 @@ BEGIN
   IF NOT coalesce(v_fits, true) THEN
     RETURN 'blocked';
   END IF;
-  v_lease := _create_lease(p_waiter.id, p_waiter.names, p_waiter.occupy, p_waiter.ttl, p_waiter.holder,
-                           p_waiter.asked_at, v_now,
-                           v_now + CASE WHEN p_waiter.listener_pid IS NULL
-                                        THEN least(p_waiter.ttl, p_waiter.heartbeat) ELSE p_waiter.ttl END,
-                           p_waiter.ticket);
-  DELETE FROM waiters WHERE queue = ANY (p_waiter.queues) AND ticket = p_waiter.ticket;
-  IF p_waiter.listener_pid IS NOT NULL THEN
-    -- Rounded down: the waiter must never think its lease lasts longer than it does.
-    v_grant := p_waiter.ticket || ':' || v_lease.fencing_token || ':'
-               || floor(extract(epoch FROM v_lease.expires_at) * 1000)::bigint;
-    PERFORM pg_notify('pgslots_' || p_waiter.listener_pid,
-      v_grant || ':' || encode(sha256(convert_to(v_grant || ':' || p_waiter.id, 'UTF8')), 'hex'));
-  END IF;
+  PERFORM _grant(p_waiter, v_now);
   RETURN CASE WHEN coalesce(v_full, false) THEN 'full' ELSE 'granted' END;
 END $$;

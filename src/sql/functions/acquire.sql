@@ -1,16 +1,18 @@
 -- Takes slots now, queues a waiter (p_wait), or reports busy: one call, one transaction.
 -- Locked section: the limit rows, in name order, from the FOR UPDATE to commit. Inside it
--- only what decides the outcome: the room and queue checks (one index probe per limit),
--- then one statement that charges the limits and inserts the lease, or the waiter's rows.
--- p_request_id names the request: it becomes the lease or waiter id, and a retry with the
--- same id answers with what the first attempt took (the answer to it may have been lost).
+-- only what decides the outcome: one probe of the earliest lease expiry (lazy expiry),
+-- one probe per limit of its queue, then one statement that charges the limits and
+-- inserts the lease, or one that inserts the waiter's rows.
+-- p_request_id names the request: it becomes the lease or waiter id. A retry after a lost
+-- answer passes the same id with p_retry, and gets what the first attempt took.
 CREATE OR REPLACE FUNCTION acquire(p_names text[], p_occupy integer, p_ttl interval,
                                    p_holder jsonb DEFAULT '{}', p_wait boolean DEFAULT false,
                                    p_strict boolean DEFAULT false, p_heartbeat interval DEFAULT '15 seconds',
-                                   p_listener_pid integer DEFAULT NULL, p_request_id uuid DEFAULT NULL)
+                                   p_listener_pid integer DEFAULT NULL, p_request_id uuid DEFAULT NULL,
+                                   p_retry boolean DEFAULT false)
 RETURNS acquire_result LANGUAGE plpgsql AS $$
 DECLARE
-  v_names text[] := _check_request(p_names, p_occupy, p_ttl);
+  v_names text[] := _check_request(p_names, p_occupy, p_ttl, p_heartbeat);
   v_holder jsonb := coalesce(p_holder, '{}');
   v_limits limits[];
   v_limit limits;
@@ -22,15 +24,16 @@ DECLARE
   v_lease leases;
   v_result acquire_result;
 BEGIN
-  PERFORM _check_interval('heartbeat', p_heartbeat);
-  IF p_request_id IS NOT NULL THEN
+  IF p_retry AND p_request_id IS NOT NULL THEN
     v_result := _answer_retry(p_request_id);
     IF v_result.status IS NOT NULL THEN RETURN v_result; END IF;
   END IF;
   v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_names) ORDER BY l.name FOR UPDATE);
   FOREACH v_limit IN ARRAY v_limits LOOP
     v_found := v_found || v_limit.name;
-    IF v_limit.active THEN v_active := v_active || v_limit.name; END IF;
+    IF v_limit.active THEN
+      v_active := v_active || v_limit.name;
+    END IF;
   END LOOP;
   v_result.names := v_found;
   v_result.missing := '{}';
@@ -49,7 +52,10 @@ BEGIN
                          quote_literal(v_limit.name));
     END IF;
   END LOOP;
-  IF cardinality(v_active) > 0 AND _expire_leases_on(v_active) > 0 THEN
+  -- Lazy expiry: min() reads the first entry of the expires_at index (a WHERE on the
+  -- volatile clock_timestamp() could not use it); almost always nothing has expired.
+  IF cardinality(v_active) > 0 AND (SELECT min(expires_at) FROM leases) <= clock_timestamp()
+     AND _expire_leases_on(v_active) > 0 THEN
     v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_found) ORDER BY l.name);
   END IF;
   v_now := clock_timestamp();
@@ -64,30 +70,28 @@ BEGIN
   END LOOP;
   IF cardinality(v_blocked) = 0 THEN
     v_lease := _create_lease(coalesce(p_request_id, gen_random_uuid()), v_found, p_occupy, p_ttl, v_holder,
-                             v_now, v_now, v_now + p_ttl, NULL);
+                             v_now, v_now, v_now + p_ttl, NULL, '{}');
     v_result.status := 'acquired';
     v_result.lease_id := v_lease.id;
     v_result.fencing_token := v_lease.fencing_token;
     v_result.expires_at := v_lease.expires_at;
-  ELSE
-    UPDATE limits SET denied_slots = denied_slots + p_occupy WHERE name = ANY (v_blocked);
-    IF p_wait THEN
-      v_result.waiter_id := coalesce(p_request_id, gen_random_uuid());
-      v_result.ticket := nextval('waiter_ticket_seq');
-      INSERT INTO waiters (queue, ticket, id, queues, names, occupy, holder, ttl, heartbeat, asked_at,
-                           expires_at, listener_pid)
-      SELECT q, v_result.ticket, v_result.waiter_id, v_active, v_found, p_occupy, v_holder, p_ttl,
-             p_heartbeat, v_now, v_now + p_heartbeat, p_listener_pid
-      FROM unnest(v_active) AS q;
-      v_result.status := 'waiting';
-      IF v_first THEN
-        v_result.next_expiry := _next_wake(v_active, p_occupy);
-      END IF;
-    ELSE
-      INSERT INTO history (kind, names, occupy, holder, asked_at, ended_at)
-      VALUES ('denied', v_found, p_occupy, v_holder, v_now, v_now);
-      v_result.status := 'busy';
+  ELSIF p_wait THEN
+    v_result.status := 'waiting';
+    v_result.waiter_id := coalesce(p_request_id, gen_random_uuid());
+    v_result.ticket := nextval('waiter_ticket_seq');
+    INSERT INTO waiters (queue, ticket, id, queues, names, occupy, holder, ttl, heartbeat, asked_at,
+                         expires_at, listener_pid, denied)
+    SELECT q, v_result.ticket, v_result.waiter_id, v_active, v_found, p_occupy, v_holder, p_ttl,
+           p_heartbeat, v_now, v_now + p_heartbeat, p_listener_pid, v_blocked
+    FROM unnest(v_active) AS q;
+    IF v_first THEN
+      v_result.next_expiry := _next_wake(v_active, p_occupy);
     END IF;
+  ELSE
+    v_result.status := 'busy';
+    UPDATE limits SET denied_slots = denied_slots + p_occupy WHERE name = ANY (v_blocked);
+    INSERT INTO history (kind, names, occupy, holder, asked_at, ended_at)
+    VALUES ('denied', v_found, p_occupy, v_holder, v_now, v_now);
   END IF;
   v_result.db_now := clock_timestamp();
   RETURN v_result;

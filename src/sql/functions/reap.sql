@@ -9,15 +9,16 @@ DECLARE
 BEGIN
   expired_leases := 0;
   expired_waiters := 0;
-  -- Candidates come from the index, bounded by the earliest expiry (see _expire_leases_on).
+  -- Candidates come from the index, bounded by the earliest expiry (as in acquire);
+  -- (SELECT clock_timestamp()) is computed once, so the index can serve the range.
   IF (SELECT min(expires_at) FROM leases) <= clock_timestamp() THEN
-    FOR v_id IN SELECT id FROM leases WHERE expires_at <= clock_timestamp() ORDER BY expires_at LIMIT 10000 LOOP
+    FOR v_id IN SELECT id FROM leases WHERE expires_at <= (SELECT clock_timestamp()) ORDER BY expires_at LIMIT 10000 LOOP
       IF _end_lease_by_id(v_id, 'expired', true) THEN
         expired_leases := expired_leases + 1;
       END IF;
     END LOOP;
   END IF;
-  FOR v_waiter IN SELECT DISTINCT ON (ticket) * FROM waiters WHERE expires_at <= clock_timestamp()
+  FOR v_waiter IN SELECT DISTINCT ON (ticket) * FROM waiters WHERE expires_at <= (SELECT clock_timestamp())
                   ORDER BY ticket LIMIT 10000 LOOP
     CONTINUE WHEN NOT _try_lock_limits(v_waiter.queues);
     -- Re-read under the locks: a grant or a heartbeat may have landed meanwhile.
