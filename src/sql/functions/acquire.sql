@@ -75,7 +75,16 @@ BEGIN
     v_result.lease_id := v_lease.id;
     v_result.fencing_token := v_lease.fencing_token;
     v_result.expires_at := v_lease.expires_at;
-  ELSIF p_wait THEN
+    v_result.db_now := clock_timestamp();
+    RETURN v_result;
+  END IF;
+  -- Neither outcome below hands out slots or a fencing token, so its commit need not wait
+  -- for the disk, and the limit rows are locked for the work alone, not for a WAL flush.
+  -- On a crash before the flush a waiter row may be gone: its process finds that at its
+  -- next poll and queues again. A grant of this waiter commits durably after it, and WAL
+  -- is flushed in order, so a granted waiter's row is never lost.
+  PERFORM set_config('synchronous_commit', 'off', true);
+  IF p_wait THEN
     v_result.status := 'waiting';
     v_result.waiter_id := coalesce(p_request_id, gen_random_uuid());
     v_result.ticket := nextval('waiter_ticket_seq');

@@ -29,7 +29,7 @@ BEGIN
     PERFORM _grant_waiters(v_waiter.queues);
     expired_waiters := expired_waiters + 1;
   END LOOP;
-  DELETE FROM history WHERE ended_at < clock_timestamp()
-    - coalesce((SELECT value::interval FROM settings WHERE key = 'history_retention'), interval '7 days');
+  DELETE FROM history WHERE ended_at < (SELECT clock_timestamp()
+    - coalesce((SELECT value::interval FROM settings WHERE key = 'history_retention'), interval '7 days'));
   GET DIAGNOSTICS pruned_history = ROW_COUNT;
 END $$;
