@@ -8,27 +8,37 @@
 -- row is one place in one limit's queue, so a release or a grant is a handful of
 -- single-row statements with no foreign-key triggers behind them.
 
+-- Value rules are domains rather than table CHECK constraints: a table's CHECK expressions
+-- are read back from their stored form on every statement that writes the table, and
+-- all of them are evaluated on every UPDATE (the limit row is updated all the time); a
+-- domain's are cached and run only for the columns a statement assigns.
+CREATE DOMAIN limit_name AS text CHECK (char_length(VALUE) BETWEEN 1 AND 200 AND VALUE !~ '[[:cntrl:]]');
+CREATE DOMAIN slot_count AS integer CHECK (VALUE >= 0);
+CREATE DOMAIN occupy_count AS integer CHECK (VALUE >= 1);
+CREATE DOMAIN positive_interval AS interval CHECK (VALUE > interval '0');
+CREATE DOMAIN non_negative_float AS double precision CHECK (VALUE >= 0 AND VALUE < 'Infinity');
+CREATE DOMAIN history_kind AS text CHECK (VALUE IN ('released', 'expired', 'revoked', 'cancelled', 'denied',
+                                                    'limit_changed', 'limit_deleted'));
+
 CREATE SEQUENCE fencing_token_seq AS bigint;
 CREATE SEQUENCE waiter_ticket_seq AS bigint;
 
 CREATE TABLE limits (
-  name text PRIMARY KEY
-    CHECK (char_length(name) BETWEEN 1 AND 200 AND name !~ '[[:cntrl:]]'),
-  slots integer NOT NULL CHECK (slots >= 0),
+  name limit_name PRIMARY KEY,
+  slots slot_count NOT NULL,
   active boolean NOT NULL DEFAULT true,
-  slot_decay_per_second double precision NOT NULL DEFAULT 0
-    CHECK (slot_decay_per_second >= 0 AND slot_decay_per_second < 'Infinity'),
+  slot_decay_per_second non_negative_float NOT NULL DEFAULT 0,
   -- Sum of occupy over the live leases that count against this limit, kept in the same
   -- transaction as the lease rows.
-  active_slots integer NOT NULL DEFAULT 0 CHECK (active_slots >= 0),
+  active_slots slot_count NOT NULL DEFAULT 0,
   -- Rate limits (slot_decay_per_second > 0): the bucket level at decayed_at; it drains
   -- lazily at slot_decay_per_second, computed from the database clock when read.
-  decaying_slots double precision NOT NULL DEFAULT 0 CHECK (decaying_slots >= 0),
+  decaying_slots non_negative_float NOT NULL DEFAULT 0,
   decayed_at timestamptz NOT NULL DEFAULT now(),
-  -- Slots of requests that could not be granted at once, counted when they were refused,
-  -- or for a queued request when it leaves the queue (waiters.denied says where); the
-  -- views and limits.get() add the queued ones, so the queueing path does not write here.
-  denied_slots bigint NOT NULL DEFAULT 0 CHECK (denied_slots >= 0),
+  -- Slots of requests that could not be granted at once (refused or queued).
+  denied_slots bigint NOT NULL DEFAULT 0,
+  -- Moving average of how long slots are held (of the slots handed over in place under
+  -- contention, every fourth).
   avg_slot_occupancy_seconds double precision NOT NULL DEFAULT 0,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
@@ -41,9 +51,9 @@ CREATE TABLE leases (
   names text[] NOT NULL,
   -- The concurrency limits it holds slots on (active at grant time, slot_decay_per_second 0).
   counted text[] NOT NULL,
-  occupy integer NOT NULL CHECK (occupy >= 1),
+  occupy occupy_count NOT NULL,
   holder jsonb NOT NULL,
-  ttl interval NOT NULL CHECK (ttl > interval '0'),
+  ttl positive_interval NOT NULL,
   asked_at timestamptz NOT NULL,
   acquired_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL,
@@ -70,17 +80,14 @@ CREATE TABLE waiters (
   -- and every limit it asked for that existed.
   queues text[] NOT NULL,
   names text[] NOT NULL,
-  occupy integer NOT NULL CHECK (occupy >= 1),
+  occupy occupy_count NOT NULL,
   holder jsonb NOT NULL,
-  ttl interval NOT NULL CHECK (ttl > interval '0'),
-  heartbeat interval NOT NULL CHECK (heartbeat > interval '0'),
+  ttl positive_interval NOT NULL,
+  heartbeat positive_interval NOT NULL,
   asked_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL,
   -- Backend pid of the waiter's LISTEN connection; NULL for polling waiters.
   listener_pid integer,
-  -- The queues it was blocked on when it asked (no room, or others waiting): its slots
-  -- count as denied there.
-  denied text[] NOT NULL,
   PRIMARY KEY (queue, ticket)
 );
 -- A request id is unique per queue: a twin attempt of the same request cannot queue twice.
@@ -91,8 +98,7 @@ CREATE INDEX waiters_expires_at_idx ON waiters (expires_at);
 -- per limit change: written once, when it ends.
 CREATE TABLE history (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  kind text NOT NULL CHECK (kind IN ('released', 'expired', 'revoked', 'cancelled', 'denied',
-                                     'limit_changed', 'limit_deleted')),
+  kind history_kind NOT NULL,
   names text[] NOT NULL,
   -- The concurrency limits a lease held slots on.
   counted text[],
@@ -138,3 +144,9 @@ DROP TABLE leases;
 DROP TABLE limits;
 DROP SEQUENCE waiter_ticket_seq;
 DROP SEQUENCE fencing_token_seq;
+DROP DOMAIN history_kind;
+DROP DOMAIN non_negative_float;
+DROP DOMAIN positive_interval;
+DROP DOMAIN occupy_count;
+DROP DOMAIN slot_count;
+DROP DOMAIN limit_name;

@@ -8,8 +8,7 @@ SELECT l.name, l.slots, l.active, l.slot_decay_per_second,
   greatest(l.slots - l.active_slots, 0) AS free,
   (SELECT count(*) FROM waiters w WHERE w.queue = l.name)::integer AS waiting,
   CASE WHEN l.slots > 0 THEN round(l.active_slots::numeric / l.slots, 3) END AS utilisation,
-  l.denied_slots + (SELECT coalesce(sum(w.occupy), 0) FROM waiters w
-                    WHERE w.queue = l.name AND l.name = ANY (w.denied))::bigint AS denied,
+  l.denied_slots AS denied,
   l.avg_slot_occupancy_seconds AS avg_occupancy_seconds,
   l.created_at, l.updated_at
 FROM limits l;

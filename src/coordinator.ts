@@ -268,6 +268,9 @@ export class Coordinator {
     // Waiters heartbeat with every poll; five missed polls (at least 5 s) mean the process is
     // gone. Its waiters then stop blocking the line, and a grant it cannot claim passes on.
     const heartbeatMs = Math.max(5_000, this.#options.pollIntervalMs * 5)
+    // Before the first request that may queue: the waiter row then names this process's
+    // channel, and its grant arrives in a NOTIFY rather than with the next poll.
+    if (wait) await this.#listener?.started(1000)
     for (;;) {
       const sentAt = performance.now()
       const listenerPid = this.#listener?.pid ?? null
@@ -275,7 +278,6 @@ export class Coordinator {
       this.#warnMissing(row.missing)
       if (row.status === 'busy') return null
       if (row.status === 'acquired') return { row, sentAt, signal }
-      this.#listener?.start()
       const grant = await this.#waiters.waitForGrant({
         row,
         deadline,

@@ -27,18 +27,14 @@ export interface LimitSettings {
 
 const settingKeys = ['slots', 'active', 'slotDecayPerSecond'] as const
 
-/**
- * A limit row as LimitInfo. Slots of a queued request count as denied once it leaves the
- * queue; until then `queued_denied` (read with the row) adds them, so readers see them at once.
- */
-function toInfo(row: Selectable<LimitsTable> & { queued_denied?: string | number }): LimitInfo {
+function toInfo(row: Selectable<LimitsTable>): LimitInfo {
   return {
     name: row.name,
     slots: row.slots,
     active: row.active,
     slotDecayPerSecond: row.slot_decay_per_second,
     activeSlots: row.active_slots,
-    deniedSlots: Number(row.denied_slots) + Number(row.queued_denied ?? 0),
+    deniedSlots: Number(row.denied_slots),
     avgSlotOccupancySeconds: row.avg_slot_occupancy_seconds,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
@@ -106,22 +102,10 @@ export class Limits {
     return this.update(name, { active: false })
   }
 
-  #selectLimits() {
-    return this.#db
-      .selectFrom('limits')
-      .selectAll()
-      .select(
-        sql<string>`(SELECT coalesce(sum(w.occupy), 0) FROM ${sql.id(this.#ctx.schema, 'waiters')} w
-                     WHERE w.queue = limits.name AND limits.name = ANY (w.denied))`.as(
-          'queued_denied',
-        ),
-      )
-  }
-
   /** LimitNotFoundError when missing. @example const info = await slots.limits.get('gpu:gpu-1') */
   async get(name: string): Promise<LimitInfo> {
     checkLimitName(name)
-    const row = await this.#selectLimits().where('name', '=', name).executeTakeFirst()
+    const row = await this.#db.selectFrom('limits').selectAll().where('name', '=', name).executeTakeFirst()
     if (!row) throw new LimitNotFoundError(`limit not found: ${name}`)
     return toInfo(row)
   }
@@ -133,7 +117,7 @@ export class Limits {
    */
   async list(options: { prefix?: string } = {}): Promise<LimitInfo[]> {
     checkKnownKeys('options', options, ['prefix'])
-    let query = this.#selectLimits().orderBy('name')
+    let query = this.#db.selectFrom('limits').selectAll().orderBy('name')
     if (options.prefix !== undefined) {
       if (typeof options.prefix !== 'string') invalid('prefix', 'must be a string', options.prefix)
       query = query.where(sql<boolean>`starts_with(name, ${options.prefix})`)

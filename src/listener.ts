@@ -43,6 +43,8 @@ export class Listener {
   #healthTimer: NodeJS.Timeout | undefined
   #stopped = false
   #listening = false
+  /** Resolved when LISTEN is next in effect, or the listener gives up (stop, an unreliable path). */
+  #ready: { promise: Promise<void>; resolve: () => void } = deferred()
   #probes = new Map<string, () => void>()
 
   constructor(config: pg.ClientConfig, lockKey: string, events: ListenerEvents) {
@@ -62,11 +64,26 @@ export class Listener {
 
   start(): void {
     if (this.#client || this.#retryTimer || this.#stopped) return
+    this.#ready = deferred(false)
     void this.#connect()
+  }
+
+  /**
+   * Starts listening if needed and waits (at most `timeoutMs`) until LISTEN is in effect,
+   * so a waiter queued next records this process's channel and its grant arrives in a
+   * NOTIFY. Never rejects: without a listener, waiters are found by polling.
+   */
+  async started(timeoutMs: number): Promise<void> {
+    this.start()
+    if (this.#listening || this.#stopped) return
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([this.#ready.promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))])
+    clearTimeout(timer)
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
+    this.#ready.resolve()
     clearTimeout(this.#retryTimer)
     clearInterval(this.#healthTimer)
     const client = this.#client
@@ -116,6 +133,7 @@ export class Listener {
     if (this.#client !== client) return
     this.#attempt = 0
     this.#listening = true
+    this.#ready.resolve()
     clearInterval(this.#healthTimer)
     this.#healthTimer = setInterval(() => void this.#checkHealth(client), healthCheckMs)
     this.#healthTimer.unref()
@@ -162,4 +180,12 @@ export class Listener {
     this.#retryTimer = setTimeout(() => void this.#connect(), capped / 2 + Math.random() * (capped / 2))
     this.#retryTimer.unref()
   }
+}
+
+/** A promise with its resolve function; already resolved unless `pending`. */
+function deferred(resolved = true): { promise: Promise<void>; resolve: () => void } {
+  let resolve: () => void = () => {}
+  const promise = new Promise<void>((r) => (resolve = r))
+  if (resolved) resolve()
+  return { promise, resolve }
 }

@@ -70,7 +70,6 @@ export interface WaitersTable {
   asked_at: Timestamp
   expires_at: Timestamp
   listener_pid: number | null
-  denied: string[]
 }
 
 type HistoryKind = 'released' | 'expired' | 'revoked' | 'cancelled' | 'denied' | 'limit_changed' | 'limit_deleted'

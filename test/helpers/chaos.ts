@@ -22,6 +22,8 @@ export interface ChaosResult {
   workerCounts: Record<string, number>
   chaos: { kills: number; restarts: number; terminatedBackends: number; revocations: number; resizes: number; databaseRestarts: number }
   report: InvariantReport
+  /** History rows around each over-admission (empty when there was none). */
+  evidence: pg.QueryResultRow[]
 }
 
 const LIMITS = ['cpu', 'gpu', 'disk', 'net', 'api']
@@ -115,7 +117,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         client.release()
       }
     }
-    return { workerCounts, chaos, report: await checkInvariants(query) }
+    const report = await checkInvariants(query)
+    // What happened on an over-admitted limit around the moment, to find out why.
+    const evidence = []
+    for (const o of report.overAdmitted.slice(0, 3)) {
+      const around = `'${o.at.toISOString()}'::timestamptz`
+      evidence.push(
+        ...(await query(
+          `SELECT kind, names, counted, occupy, fencing_token, ticket, granted_at, ended_at, slots FROM history
+           WHERE '${o.limit}' = ANY (names) AND (ended_at BETWEEN ${around} - interval '1 second' AND ${around} + interval '50 ms'
+             OR granted_at BETWEEN ${around} - interval '1 second' AND ${around} + interval '50 ms')
+           ORDER BY coalesce(granted_at, ended_at)`,
+        )),
+      )
+    }
+    return { workerCounts, chaos, report, evidence }
   } finally {
     await admin.close()
     await sql.end()

@@ -28,7 +28,7 @@ try {
     ...counts,
     worker: result.workerCounts,
     violations: found.length + result.report.pendingWaiters,
-    details: { overAdmitted, duplicateTokens, badEnds, miscounted, waitsEndedTwice, lines: found },
+    details: { overAdmitted, duplicateTokens, badEnds, miscounted, waitsEndedTwice, lines: found, evidence: result.evidence },
   }
   const dir = fileURLToPath(new URL('../../../test/soak/results/', import.meta.url))
   mkdirSync(dir, { recursive: true })

@@ -1,29 +1,19 @@
 -- Creates a lease on the existing limits p_names (the caller holds their locks) in one
 -- statement: charges every active limit — a held slot on a concurrency limit, budget from
--- a rate limit's bucket, and the denied slots of the limits in p_denied — and records on
--- the lease the concurrency limits it holds slots on. With p_counted given, the caller has
--- already charged those limits (a slot handed over in place) and nothing is charged here.
+-- a rate limit's bucket — and records on the lease the concurrency limits it holds slots on.
 CREATE OR REPLACE FUNCTION _create_lease(p_id uuid, p_names text[], p_occupy integer, p_ttl interval,
                                          p_holder jsonb, p_asked_at timestamptz, p_now timestamptz,
-                                         p_expires_at timestamptz, p_ticket bigint, p_denied text[],
-                                         p_counted text[] DEFAULT NULL)
+                                         p_expires_at timestamptz, p_ticket bigint)
 RETURNS leases LANGUAGE plpgsql AS $$
 DECLARE
   v_lease leases;
 BEGIN
-  IF p_counted IS NOT NULL THEN
-    INSERT INTO leases (id, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at, ticket)
-    VALUES (p_id, p_names, p_counted, p_occupy, p_holder, p_ttl, p_asked_at, p_now, p_expires_at, p_ticket)
-    RETURNING * INTO v_lease;
-    RETURN v_lease;
-  END IF;
   WITH charged AS (
     UPDATE limits SET
       active_slots = active_slots + CASE WHEN slot_decay_per_second = 0 THEN p_occupy ELSE 0 END,
       decaying_slots = CASE WHEN slot_decay_per_second > 0 THEN _bucket_level(limits, p_now) + p_occupy
                             ELSE decaying_slots END,
-      decayed_at = CASE WHEN slot_decay_per_second > 0 THEN p_now ELSE decayed_at END,
-      denied_slots = denied_slots + CASE WHEN name = ANY (p_denied) THEN p_occupy ELSE 0 END
+      decayed_at = CASE WHEN slot_decay_per_second > 0 THEN p_now ELSE decayed_at END
     WHERE name = ANY (p_names) AND active
     RETURNING name, slot_decay_per_second
   )

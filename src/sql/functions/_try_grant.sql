@@ -7,6 +7,8 @@
 CREATE OR REPLACE FUNCTION _try_grant(p_waiter waiters) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz;
+  v_ended boolean;
+  v_lease leases;
   v_fits boolean;
   v_full boolean;
 BEGIN
@@ -18,7 +20,7 @@ BEGIN
   END IF;
   v_now := clock_timestamp();
   IF p_waiter.expires_at <= v_now OR _listener_gone(p_waiter.listener_pid) THEN
-    PERFORM _end_wait(p_waiter, v_now);
+    v_ended := _end_wait(p_waiter, v_now);
     RETURN 'removed';
   END IF;
   SELECT bool_and(_has_room(l, p_waiter.occupy, v_now)),
@@ -28,6 +30,6 @@ BEGIN
   IF NOT coalesce(v_fits, true) THEN
     RETURN 'blocked';
   END IF;
-  PERFORM _grant(p_waiter, v_now);
+  v_lease := _grant(p_waiter, v_now);
   RETURN CASE WHEN coalesce(v_full, false) THEN 'full' ELSE 'granted' END;
 END $$;

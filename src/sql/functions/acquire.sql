@@ -2,7 +2,7 @@
 -- Locked section: the limit rows, in name order, from the FOR UPDATE to commit. Inside it
 -- only what decides the outcome: one probe of the earliest lease expiry (lazy expiry),
 -- one probe per limit of its queue, then one statement that charges the limits and
--- inserts the lease, or one that inserts the waiter's rows.
+-- inserts the lease, or the denied count and the waiter's rows.
 -- p_request_id names the request: it becomes the lease or waiter id. A retry after a lost
 -- answer passes the same id with p_retry, and gets what the first attempt took.
 CREATE OR REPLACE FUNCTION acquire(p_names text[], p_occupy integer, p_ttl interval,
@@ -20,6 +20,8 @@ DECLARE
   v_active text[] := '{}';
   v_blocked text[] := '{}';
   v_first boolean := true;
+  v_expired integer := 0;
+  v_async boolean;
   v_now timestamptz;
   v_lease leases;
   v_result acquire_result;
@@ -54,9 +56,11 @@ BEGIN
   END LOOP;
   -- Lazy expiry: min() reads the first entry of the expires_at index (a WHERE on the
   -- volatile clock_timestamp() could not use it); almost always nothing has expired.
-  IF cardinality(v_active) > 0 AND (SELECT min(expires_at) FROM leases) <= clock_timestamp()
-     AND _expire_leases_on(v_active) > 0 THEN
-    v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_found) ORDER BY l.name);
+  IF cardinality(v_active) > 0 AND (SELECT min(expires_at) FROM leases) <= clock_timestamp() THEN
+    v_expired := _expire_leases_on(v_active);
+    IF v_expired > 0 THEN
+      v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_found) ORDER BY l.name);
+    END IF;
   END IF;
   v_now := clock_timestamp();
   FOREACH v_limit IN ARRAY v_limits LOOP
@@ -70,7 +74,7 @@ BEGIN
   END LOOP;
   IF cardinality(v_blocked) = 0 THEN
     v_lease := _create_lease(coalesce(p_request_id, gen_random_uuid()), v_found, p_occupy, p_ttl, v_holder,
-                             v_now, v_now, v_now + p_ttl, NULL, '{}');
+                             v_now, v_now, v_now + p_ttl, NULL);
     v_result.status := 'acquired';
     v_result.lease_id := v_lease.id;
     v_result.fencing_token := v_lease.fencing_token;
@@ -78,27 +82,31 @@ BEGIN
     v_result.db_now := clock_timestamp();
     RETURN v_result;
   END IF;
-  -- Neither outcome below hands out slots or a fencing token, so its commit need not wait
-  -- for the disk, and the limit rows are locked for the work alone, not for a WAL flush.
-  -- On a crash before the flush a waiter row may be gone: its process finds that at its
-  -- next poll and queues again. A grant of this waiter commits durably after it, and WAL
-  -- is flushed in order, so a granted waiter's row is never lost.
-  PERFORM set_config('synchronous_commit', 'off', true);
+  -- Neither outcome below hands out slots or a fencing token, so unless lazy expiry above
+  -- handed freed slots to waiters, the commit need not wait for the disk, and the limit
+  -- rows are locked for the work alone, not for a WAL flush. On a crash before the flush
+  -- a waiter row may be gone: its process finds that at its next poll and queues again.
+  -- A grant of this waiter commits durably after it, and WAL is flushed in order, so a
+  -- granted waiter's row is never lost.
+  IF v_expired = 0 THEN
+    -- (An assignment, not PERFORM: a simple expression skips the executor.)
+    v_async := set_config('synchronous_commit', 'off', true) IS NOT NULL;
+  END IF;
+  UPDATE limits SET denied_slots = denied_slots + p_occupy WHERE name = ANY (v_blocked);
   IF p_wait THEN
     v_result.status := 'waiting';
     v_result.waiter_id := coalesce(p_request_id, gen_random_uuid());
     v_result.ticket := nextval('waiter_ticket_seq');
     INSERT INTO waiters (queue, ticket, id, queues, names, occupy, holder, ttl, heartbeat, asked_at,
-                         expires_at, listener_pid, denied)
+                         expires_at, listener_pid)
     SELECT q, v_result.ticket, v_result.waiter_id, v_active, v_found, p_occupy, v_holder, p_ttl,
-           p_heartbeat, v_now, v_now + p_heartbeat, p_listener_pid, v_blocked
+           p_heartbeat, v_now, v_now + p_heartbeat, p_listener_pid
     FROM unnest(v_active) AS q;
     IF v_first THEN
       v_result.next_expiry := _next_wake(v_active, p_occupy);
     END IF;
   ELSE
     v_result.status := 'busy';
-    UPDATE limits SET denied_slots = denied_slots + p_occupy WHERE name = ANY (v_blocked);
     INSERT INTO history (kind, names, occupy, holder, asked_at, ended_at)
     VALUES ('denied', v_found, p_occupy, v_holder, v_now, v_now);
   END IF;

@@ -24,8 +24,7 @@ BEGIN
         PERFORM pg_notify('pgslots_' || v_waiter.listener_pid, v_waiter.ticket::text);
       END IF;
     ELSE
-      UPDATE waiters SET queues = array_remove(queues, p_name), names = array_remove(names, p_name),
-        denied = array_remove(denied, p_name)
+      UPDATE waiters SET queues = array_remove(queues, p_name), names = array_remove(names, p_name)
       WHERE id = v_waiter.id;
       v_others := v_others || array_remove(v_waiter.queues, p_name);
     END IF;
