@@ -33,6 +33,8 @@ export async function lockedTime(url: string, schema: string, cycles: number): P
     const pid = Number((await listener.query('SELECT pg_backend_pid() AS pid')).rows[0].pid)
     await listener.query('SELECT pg_advisory_lock(hashtext($1), pg_backend_pid())', [`pgslots_${schema}`])
     await listener.query(`LISTEN "pgslots_${pid}"`)
+    // Nested statements too, for the breakdown (needs a superuser; else the server's setting).
+    await worker.query("SET pg_stat_statements.track = 'all'").catch(() => {})
     const call = async (fn: string, args: unknown[]) =>
       (await worker.query(`SELECT * FROM "${schema}".${fn}(${args.map((_, i) => `$${i + 1}`).join(', ')})`, args)).rows[0]
     const acquire = (name: string) => call('acquire', [[name], 1, '30 seconds', '"bench"', true, false, '15 seconds', pid, randomUUID()])
