@@ -49,7 +49,7 @@ async function fleetBeside(url: string, slots: Coordinator, setup: ContentionSet
   const limit = `bench:fleet-contention-${run}`
   await slots.limits.upsert(limit, { slots: setup.slots })
   const alone = await contentionInProcess('pgslots', url, pgslotsSemaphore(slots, limit), setup)
-  const fleet = await startFleet(url, SCHEMA, 50, 5)
+  const fleet = await startFleet(url, SCHEMA, 50, 5, `${process.pid}-${run}`)
   try {
     const beside = await contentionInProcess('pgslots', url, pgslotsSemaphore(slots, limit), setup)
     return {

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { AcquireRow } from './sql/acquire.js'
 
 /**
- * A grant delivered in a NOTIFY (migration 0011): `ticket:fencingToken:expiresAtMs:check`.
+ * A grant delivered in a NOTIFY (see _grant.sql): `ticket:fencingToken:expiresAtMs:check`.
  * A bare `ticket` only says "look again". Anyone may NOTIFY on the channel, so a grant is
  * believed only when its check — sha256 over the other fields and the secret waiter id —
  * matches; otherwise it is treated as a plain wake-up.

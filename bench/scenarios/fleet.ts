@@ -5,14 +5,17 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-/** Starts `size` coordinators over `processes` OS processes; resolves once all of them wait. */
-export async function startFleet(url: string, schema: string, size: number, processes: number): Promise<{ stop(): Promise<void> }> {
+/**
+ * Starts `size` coordinators over `processes` OS processes; resolves once all of them wait.
+ * `tag` names their limits: a fleet killed earlier leaves its leases behind until their ttl.
+ */
+export async function startFleet(url: string, schema: string, size: number, processes: number, tag: string): Promise<{ stop(): Promise<void> }> {
   const worker = fileURLToPath(new URL('../fleet-worker.js', import.meta.url))
   const children: ChildProcess[] = []
   await Promise.all(
     Array.from({ length: processes }, (_, i) => {
       const coordinators = Math.floor(size / processes) + (i < size % processes ? 1 : 0)
-      const child = spawn(process.execPath, [worker, JSON.stringify({ url, schema, coordinators, label: `${process.pid}-${i}` })], {
+      const child = spawn(process.execPath, [worker, JSON.stringify({ url, schema, coordinators, label: `${tag}-${i}` })], {
         stdio: ['ignore', 'pipe', 'inherit'],
       })
       children.push(child)

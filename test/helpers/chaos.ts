@@ -1,6 +1,6 @@
 // The chaos soak: worker processes hammer five limits while a driver SIGKILLs and restarts
 // workers, terminates backends, revokes leases, lowers and raises limits and restarts
-// Postgres once; afterwards the invariant checker replays the event log.
+// Postgres once; afterwards the invariant checker replays history.
 import pg from 'pg'
 import type { EmbeddedDatabase } from '../../src/embedded-postgres.js'
 import { Coordinator } from '../../src/index.js'

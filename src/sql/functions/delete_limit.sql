@@ -17,9 +17,7 @@ BEGIN
   UPDATE leases SET counted = array_remove(counted, p_name) WHERE counted @> ARRAY[p_name];
   FOR v_waiter IN DELETE FROM waiters WHERE queue = p_name RETURNING * LOOP
     IF cardinality(v_waiter.queues) = 1 THEN
-      INSERT INTO history (kind, names, occupy, ticket, holder, asked_at, ended_at)
-      VALUES ('cancelled', v_waiter.names, v_waiter.occupy, v_waiter.ticket, v_waiter.holder,
-              v_waiter.asked_at, clock_timestamp());
+      PERFORM _end_wait(v_waiter, clock_timestamp());
       IF v_waiter.listener_pid IS NOT NULL THEN
         PERFORM pg_notify('pgslots_' || v_waiter.listener_pid, v_waiter.ticket::text);
       END IF;
