@@ -33,7 +33,7 @@ BEGIN
     WHERE name = ANY (p_ended.counted);
   END IF;
   IF v_in_place THEN
-    v_lease := _grant(v_head, p_now, p_ended.counted);
+    v_lease := _grant(v_head, p_now, p_ended.counted, false);
     -- Room beyond the freed slots (raised meanwhile) goes on down the queue.
     IF v_limit.active_slots >= v_limit.slots THEN RETURN true; END IF;
   ELSIF v_probed AND v_head.id IS NULL THEN

@@ -11,6 +11,7 @@ DECLARE
   v_lease leases;
   v_fits boolean;
   v_full boolean;
+  v_counted text[];
 BEGIN
   IF cardinality(p_waiter.queues) > 1 AND NOT _is_first_in_line(p_waiter.queues, p_waiter.ticket) THEN
     RETURN 'blocked';
@@ -25,11 +26,12 @@ BEGIN
   END IF;
   SELECT bool_and(_has_room(l, p_waiter.occupy, v_now)),
          bool_or(l.name = p_waiter.queue AND l.slot_decay_per_second = 0
-                 AND NOT _has_room(l, p_waiter.occupy + 1, v_now))
-  INTO v_fits, v_full FROM limits l WHERE l.name = ANY (p_waiter.names);
+                 AND NOT _has_room(l, p_waiter.occupy + 1, v_now)),
+         coalesce(array_agg(l.name ORDER BY l.name) FILTER (WHERE l.active AND l.slot_decay_per_second = 0), '{}')
+  INTO v_fits, v_full, v_counted FROM limits l WHERE l.name = ANY (p_waiter.names);
   IF NOT coalesce(v_fits, true) THEN
     RETURN 'blocked';
   END IF;
-  v_lease := _grant(p_waiter, v_now);
+  v_lease := _grant(p_waiter, v_now, v_counted, true);
   RETURN CASE WHEN coalesce(v_full, false) THEN 'full' ELSE 'granted' END;
 END $$;

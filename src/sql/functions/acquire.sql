@@ -1,8 +1,8 @@
 -- Takes slots now, queues a waiter (p_wait), or reports busy: one call, one transaction.
 -- Locked section: the limit rows, in name order, from the FOR UPDATE to commit. Inside it
 -- only what decides the outcome: one probe of the earliest lease expiry (lazy expiry),
--- one probe per limit of its queue, then one statement that charges the limits and
--- inserts the lease, or the denied count and the waiter's rows.
+-- one probe per limit of its queue, then the charge of the limits and the lease row, or
+-- the denied count and the waiter's rows.
 -- p_request_id names the request: it becomes the lease or waiter id. A retry after a lost
 -- answer passes the same id with p_retry, and gets what the first attempt took.
 CREATE OR REPLACE FUNCTION acquire(p_names text[], p_occupy integer, p_ttl interval,
@@ -18,6 +18,8 @@ DECLARE
   v_limit limits;
   v_found text[] := '{}';
   v_active text[] := '{}';
+  v_counted text[] := '{}';
+  v_charged boolean;
   v_blocked text[] := '{}';
   v_first boolean := true;
   v_expired integer := 0;
@@ -35,6 +37,9 @@ BEGIN
     v_found := v_found || v_limit.name;
     IF v_limit.active THEN
       v_active := v_active || v_limit.name;
+      IF v_limit.slot_decay_per_second = 0 THEN
+        v_counted := v_counted || v_limit.name;
+      END IF;
     END IF;
   END LOOP;
   v_result.names := v_found;
@@ -73,8 +78,11 @@ BEGIN
     END IF;
   END LOOP;
   IF cardinality(v_blocked) = 0 THEN
-    v_lease := _create_lease(coalesce(p_request_id, gen_random_uuid()), v_found, p_occupy, p_ttl, v_holder,
-                             v_now, v_now, v_now + p_ttl, NULL);
+    v_charged := _charge(v_found, p_occupy, v_now);
+    INSERT INTO leases (id, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at)
+    VALUES (coalesce(p_request_id, gen_random_uuid()), v_found, v_counted, p_occupy, v_holder, p_ttl,
+            v_now, v_now, v_now + p_ttl)
+    RETURNING * INTO v_lease;
     v_result.status := 'acquired';
     v_result.lease_id := v_lease.id;
     v_result.fencing_token := v_lease.fencing_token;
