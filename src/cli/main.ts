@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { Command, CommanderError } from 'commander'
 import { PgSlotsError, ValidationError } from '../errors.js'
 import { registerAdminCommands } from './admin-commands.js'
@@ -13,14 +15,31 @@ import { registerWatchCommand } from './watch-command.js'
 // Exit codes: 0 success, 1 runtime failure (database, not found, timeout, lease lost), 2 usage.
 const program = new Command('pgslots')
   .description('Postgres-native concurrency limits: manage limits, leases and the reaper')
-  .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL, then PG* variables)')
-  .option('--schema <name>', 'pgslots schema', 'pgslots')
-  .option('--json', 'machine-readable output')
+  .version(packageVersion(), '--version', 'print the pgslots version')
   .enablePositionalOptions()
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) })
 
-const global = () => program.opts<GlobalOptions>()
+/** Options every command takes, before or after its name (`pgslots limit ls --json` and `pgslots --json limit ls`). */
+function addGlobalOptions(command: Command): void {
+  command
+    .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL, then PG* variables)')
+    .option('--schema <name>', 'pgslots schema (default: pgslots)')
+    .option('--json', 'machine-readable output')
+}
+
+// The command being run: its options merged with those given before it (its own win).
+let running: Command = program
+program.hook('preAction', (_program, actionCommand) => {
+  running = actionCommand
+})
+const global = (): GlobalOptions => {
+  // (optsWithGlobals() lets the outer value win; here the one nearest the command does.)
+  const chain: Command[] = []
+  for (let c: Command | null = running; c; c = c.parent) chain.unshift(c)
+  const { databaseUrl, schema, json } = Object.assign({}, ...chain.map((c) => c.opts())) as Partial<GlobalOptions>
+  return { ...(databaseUrl === undefined ? {} : { databaseUrl }), schema: schema ?? 'pgslots', ...(json ? { json } : {}) }
+}
 registerAdminCommands(program, global)
 registerLimitCommands(program, global)
 registerLeaseCommands(program, global)
@@ -28,6 +47,17 @@ registerWatchCommand(program, global)
 registerRunCommand(program, global)
 registerDemoCommand(program, global)
 registerMetricsCommand(program, global)
+for (const command of [program, ...allCommands(program)]) addGlobalOptions(command)
+
+function allCommands(parent: Command): Command[] {
+  return parent.commands.flatMap((command) => [command, ...allCommands(command)])
+}
+
+/** The version in the package's package.json (the CLI runs from dist/src/cli/). */
+function packageVersion(): string {
+  const path = fileURLToPath(new URL('../../../package.json', import.meta.url))
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version
+}
 
 try {
   await program.parseAsync(process.argv)

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
@@ -124,4 +125,21 @@ describe('pgslots CLI (built, as a real process)', () => {
     expect(demo.stdout).toMatch(/gpu-2: max 2 concurrent on GPU \(limit 2\), 10\/10 flows done, downloads overlapped: 10/)
     expect(demo.stdout).toMatch(/flow\s+\d+ \|d+\.*G+s+ *\|/)
   }, 60_000)
+
+  it('takes the global options after the subcommand too, and prints its version', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    expect((await run(['--version'])).stdout).toBe(`${version}\n`)
+    // No DATABASE_URL: the URL comes from the option after the subcommand.
+    const listed = await run(['limit', 'ls', '--json', '--database-url', t.url], { DATABASE_URL: '' })
+    expect(listed.code).toBe(0)
+    expect((JSON.parse(listed.stdout) as Array<{ name: string }>).map((l) => l.name)).toContain('gpu:gpu-1')
+    // The subcommand's own value wins over the one given before it.
+    const elsewhere = await run(['limit', 'ls', '--schema', 'no_such_schema'])
+    expect(elsewhere.code).toBe(1)
+    expect((await run(['limit', 'ls', '--help'])).stdout).toMatch(/--database-url <url>[\s\S]*--schema <name>[\s\S]*--json/)
+    // Everything after `--` still goes to the command untouched.
+    const passed = await run(['run', 'gpu:gpu-1', '--json', '--', 'echo', '--json', '--schema', 'x'])
+    expect(passed.code).toBe(0)
+    expect(passed.stdout).toContain('--json --schema x')
+  })
 })
