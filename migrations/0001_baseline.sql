@@ -58,7 +58,10 @@ CREATE TABLE leases (
   acquired_at timestamptz NOT NULL,
   expires_at timestamptz NOT NULL,
   -- The waiter ticket it was granted to; NULL when taken without waiting.
-  ticket bigint
+  ticket bigint,
+  -- Where the WAL stood at the grant: taken under the limit-row locks, so for each limit it
+  -- orders grants and ends exactly, whatever the wall clock does (the invariant checker).
+  granted_lsn pg_lsn NOT NULL DEFAULT pg_current_wal_insert_lsn()
 );
 CREATE UNIQUE INDEX leases_fencing_token_idx ON leases (fencing_token);
 CREATE INDEX leases_expires_at_idx ON leases (expires_at);
@@ -112,7 +115,10 @@ CREATE TABLE history (
   -- Limit changes: the limit's slots, active flag and decay after the change.
   slots integer,
   active boolean,
-  slot_decay_per_second double precision
+  slot_decay_per_second double precision,
+  -- As leases.granted_lsn, for the grant and for the end.
+  granted_lsn pg_lsn,
+  ended_lsn pg_lsn NOT NULL DEFAULT pg_current_wal_insert_lsn()
 );
 CREATE INDEX history_ended_at_idx ON history (ended_at);
 

@@ -116,7 +116,13 @@ export class Listener {
       return
     }
     if (this.#client !== client) return
-    if (!(await this.#probe())) {
+    const probe = await this.#probe()
+    if (probe === 'unknown') {
+      // The pool could not send it: neither trusted nor given up; try again later.
+      this.#lost(client)
+      return
+    }
+    if (probe === 'missing') {
       if (this.#client === client) this.#events.onUnreliable()
       await this.stop()
       return
@@ -125,7 +131,7 @@ export class Listener {
     try {
       // Held while this connection lives (taken only now that it is known not to be pooled):
       // the database tells a dead process's waiters by it.
-      await client.query('SELECT pg_advisory_lock(hashtext($1), pg_backend_pid())', [this.#lockKey])
+      await client.query('SELECT pg_advisory_lock(hashtext($1), $2)', [this.#lockKey, this.#pid])
     } catch {
       this.#lost(client)
       return
@@ -140,8 +146,12 @@ export class Listener {
     this.#events.onListening()
   }
 
-  /** True when a NOTIFY sent through the pool reaches this connection. */
-  async #probe(): Promise<boolean> {
+  /**
+   * Whether a NOTIFY sent through the pool reaches this connection: `unknown` when the pool
+   * could not send it. (Through a transaction pooler it never arrives; trusting such a
+   * connection anyway would record a pid no waiter is heard on.)
+   */
+  async #probe(): Promise<'arrived' | 'missing' | 'unknown'> {
     const payload = `probe:${Math.random().toString(36).slice(2)}`
     let timer: NodeJS.Timeout | undefined
     const arrived = new Promise<boolean>((resolve) => {
@@ -150,9 +160,9 @@ export class Listener {
     })
     try {
       await this.#events.sendProbe(this.#channel, payload)
-      return await arrived
+      return (await arrived) ? 'arrived' : 'missing'
     } catch {
-      return true // the pool is unreachable right now: keep listening, the safety poll covers
+      return 'unknown'
     } finally {
       clearTimeout(timer)
       this.#probes.delete(payload)

@@ -54,6 +54,8 @@ export interface LeasesTable {
   expires_at: Timestamp
   /** The waiter ticket it was granted to; null when taken without waiting. */
   ticket: BigIntColumn | null
+  /** Where the WAL stood at the grant (orders grants and ends per limit exactly). */
+  granted_lsn: ColumnType<string, string | undefined, string>
 }
 
 /** One row per place in a limit's queue (a request waiting on two limits has two rows). */
@@ -91,6 +93,8 @@ export interface HistoryTable {
   slots: number | null
   active: boolean | null
   slot_decay_per_second: number | null
+  granted_lsn: string | null
+  ended_lsn: ColumnType<string, string | undefined, string>
 }
 
 export interface SettingsTable {

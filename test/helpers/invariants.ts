@@ -27,19 +27,21 @@ interface LeaseRow {
   occupy: number
   granted: Date
   ended: Date | null
+  /** WAL positions (as decimal strings) at the grant and the end. */
+  grantedLsn: string
+  endedLsn: string | null
 }
 
 interface Step {
-  at: Date
-  /** Ends before limit changes before grants at the same instant: the strictest reading. */
-  order: 0 | 1 | 2
+  lsn: bigint
   apply(): void
 }
 
 /**
- * Replays history — one row per finished lease, cancelled wait and limit change, stamped
- * with clock_timestamp() while the limit rows were locked, so per limit its time order is
- * the serialisation order — together with the live leases. It checks that no concurrency
+ * Replays history — one row per finished lease, cancelled wait and limit change — together
+ * with the live leases, in WAL order: every grant, end and limit change records where the
+ * WAL stood while it held the limit rows' locks, so for each limit that order is the
+ * serialisation order (wall-clock timestamps could be stepped). It checks that no concurrency
  * limit ever held more than the `slots` in force at that moment, that every lease counted
  * against exactly the active concurrency limits it asked for, that no fencing token was
  * granted twice or ended twice, and that no queued wait ended twice. `slotsOf` covers
@@ -51,17 +53,20 @@ export async function checkInvariants(
 ): Promise<InvariantReport> {
   const ended = (await query(
     `SELECT fencing_token::text AS token, ticket::text AS ticket, names, counted, occupy,
-            granted_at AS granted, ended_at AS ended
+            granted_at AS granted, ended_at AS ended,
+            (granted_lsn - '0/0')::text AS "grantedLsn", (ended_lsn - '0/0')::text AS "endedLsn"
      FROM history WHERE kind IN ('released', 'expired', 'revoked')`,
   )) as LeaseRow[]
   const live = (await query(
     `SELECT fencing_token::text AS token, ticket::text AS ticket, names, counted, occupy,
-            acquired_at AS granted, NULL AS ended FROM leases`,
+            acquired_at AS granted, NULL AS ended, (granted_lsn - '0/0')::text AS "grantedLsn", NULL AS "endedLsn"
+     FROM leases`,
   )) as LeaseRow[]
   const changes = (await query(
-    `SELECT kind, names[1] AS name, slots, active, slot_decay_per_second AS decay, ended_at AS at
+    `SELECT kind, names[1] AS name, slots, active, slot_decay_per_second AS decay, ended_at AS at,
+            (ended_lsn - '0/0')::text AS lsn
      FROM history WHERE kind IN ('limit_changed', 'limit_deleted')`,
-  )) as Array<{ kind: string; name: string; slots: number; active: boolean; decay: number; at: Date }>
+  )) as Array<{ kind: string; name: string; slots: number; active: boolean; decay: number; at: Date; lsn: string }>
   const cancelled = (await query(`SELECT ticket::text AS ticket FROM history WHERE kind = 'cancelled' AND ticket IS NOT NULL`)) as Array<{
     ticket: string
   }>
@@ -87,8 +92,7 @@ export async function checkInvariants(
     pendingWaiters,
   }
   const steps: Step[] = changes.map((c) => ({
-    at: c.at,
-    order: 1,
+    lsn: BigInt(c.lsn),
     apply: () => {
       if (c.kind === 'limit_deleted') {
         limits.delete(c.name)
@@ -98,8 +102,7 @@ export async function checkInvariants(
   }))
   for (const lease of [...ended, ...live]) {
     steps.push({
-      at: lease.granted,
-      order: 2,
+      lsn: BigInt(lease.grantedLsn),
       apply: () => {
         // What the database should have counted: the active concurrency limits it asked for
         // (a limit deleted while the lease lived was taken off its row).
@@ -116,17 +119,16 @@ export async function checkInvariants(
         }
       },
     })
-    if (lease.ended) {
+    if (lease.endedLsn !== null) {
       steps.push({
-        at: lease.ended,
-        order: 0,
+        lsn: BigInt(lease.endedLsn),
         apply: () => {
           for (const name of lease.counted) if (held.has(name)) held.set(name, held.get(name)! - lease.occupy)
         },
       })
     }
   }
-  steps.sort((a, b) => a.at.getTime() - b.at.getTime() || a.order - b.order)
+  steps.sort((a, b) => (a.lsn < b.lsn ? -1 : a.lsn > b.lsn ? 1 : 0))
   for (const step of steps) step.apply()
 
   report.duplicateTokens = duplicates([...ended, ...live].map((l) => l.token))

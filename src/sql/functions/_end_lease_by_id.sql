@@ -24,9 +24,10 @@ BEGIN
   END IF;
   v_now := clock_timestamp();
   WITH gone AS (DELETE FROM leases WHERE id = p_lease_id RETURNING *)
-  INSERT INTO history (kind, names, counted, occupy, fencing_token, ticket, holder, asked_at, granted_at, ended_at)
+  INSERT INTO history (kind, names, counted, occupy, fencing_token, ticket, holder, asked_at, granted_at, ended_at,
+                       granted_lsn)
   SELECT CASE WHEN p_kind = 'released' AND expires_at <= v_now THEN 'expired' ELSE p_kind END,
-    names, counted, occupy, fencing_token, ticket, holder, asked_at, acquired_at, v_now
+    names, counted, occupy, fencing_token, ticket, holder, asked_at, acquired_at, v_now, granted_lsn
   FROM gone
   RETURNING * INTO v_ended;
   IF NOT FOUND THEN RETURN false; END IF;
