@@ -38,8 +38,7 @@ const RETRY_DELAYS_MS = [50, 250, 1000]
  * Takes slots now, queues a waiter (`wait`), or reports `busy`: one round trip, unless the
  * answer is lost. The request carries an id of its own (it becomes the lease or waiter
  * id), so a retry after a lost answer gets what the first attempt took instead of taking
- * slots twice. Only a retry looks for what an earlier attempt took: a first attempt's
- * fresh id cannot have taken anything. @internal
+ * slots twice. @internal
  */
 export async function acquireSlots(ctx: SqlContext, a: AcquireArgs): Promise<AcquireRow> {
   const requestId = randomUUID()
@@ -55,7 +54,6 @@ export async function acquireSlots(ctx: SqlContext, a: AcquireArgs): Promise<Acq
         interval(a.heartbeatMs),
         a.listenerPid,
         requestId,
-        attempt > 0,
       ])
     } catch (error) {
       const delay = RETRY_DELAYS_MS[attempt]

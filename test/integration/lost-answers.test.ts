@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Coordinator } from '../../src/index.js'
@@ -84,5 +85,44 @@ describe('a call whose answer is lost', () => {
     expect(await eventsOf('claimed once')).toEqual(['queued', 'acquired'])
     expect(await t.query('SELECT 1 FROM waiters')).toEqual([])
     await lease.release()
+  })
+
+  it('twin attempts still in flight: whichever runs second answers with what the first took', async () => {
+    await owner.limits.create('twin', { slots: 1 })
+    const session = async () => {
+      const client = await t.sql.connect()
+      await client.query(`SET search_path = "${t.schema}"`)
+      return client
+    }
+    const [gate, first, second] = await Promise.all([session(), session(), session()])
+    try {
+      const id = randomUUID()
+      // Both attempts wait behind the same lock; the one that gets it first takes the free
+      // slot, and the other must not queue a waiter next to that lease.
+      await gate.query('BEGIN')
+      await gate.query(`SELECT 1 FROM limits WHERE name = 'twin' FOR UPDATE`)
+      const attempt = (client: pg.PoolClient) =>
+        client.query<{ status: string; lease_id: string | null; waiter_id: string | null }>(
+          `SELECT status, lease_id, waiter_id FROM acquire('{twin}', 1, '30 seconds', '"twin"', true, false,
+                                                           '15 seconds', NULL, $1)`,
+          [id],
+        )
+      const answers = Promise.all([attempt(first), attempt(second)])
+      await until(
+        async () => (await t.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%acquire(%'`)).length === 2,
+        'both attempts to wait for the limit lock',
+      )
+      await gate.query('COMMIT')
+      const rows = (await answers).map((r) => r.rows[0])
+      expect(rows).toEqual([
+        { status: 'acquired', lease_id: id, waiter_id: null },
+        { status: 'acquired', lease_id: id, waiter_id: null },
+      ])
+      expect(await t.query('SELECT id FROM leases WHERE id = $1', [id])).toHaveLength(1)
+      expect(await t.query('SELECT 1 FROM waiters WHERE id = $1', [id])).toEqual([])
+      expect((await owner.limits.get('twin')).activeSlots).toBe(1)
+    } finally {
+      for (const client of [gate, first, second]) client.release()
+    }
   })
 })

@@ -4,12 +4,13 @@
 -- one probe per limit of its queue, then the charge of the limits and the lease row, or
 -- the denied count and the waiter's rows.
 -- p_request_id names the request: it becomes the lease or waiter id. A retry after a lost
--- answer passes the same id with p_retry, and gets what the first attempt took.
+-- answer passes the same id and gets what the first attempt took. Twin attempts lock the
+-- same limit rows, so whichever gets them second sees the other's lease or waiter rows and
+-- answers with those: one request never holds a lease and a place in line at once.
 CREATE OR REPLACE FUNCTION acquire(p_names text[], p_occupy integer, p_ttl interval,
                                    p_holder jsonb DEFAULT '{}', p_wait boolean DEFAULT false,
                                    p_strict boolean DEFAULT false, p_heartbeat interval DEFAULT '15 seconds',
-                                   p_listener_pid integer DEFAULT NULL, p_request_id uuid DEFAULT NULL,
-                                   p_retry boolean DEFAULT false)
+                                   p_listener_pid integer DEFAULT NULL, p_request_id uuid DEFAULT NULL)
 RETURNS acquire_result LANGUAGE plpgsql AS $$
 DECLARE
   v_names text[] := _check_request(p_names, p_occupy, p_ttl, p_heartbeat);
@@ -28,11 +29,12 @@ DECLARE
   v_lease leases;
   v_result acquire_result;
 BEGIN
-  IF p_retry AND p_request_id IS NOT NULL THEN
+  v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_names) ORDER BY l.name FOR UPDATE);
+  IF p_request_id IS NOT NULL AND (EXISTS (SELECT 1 FROM leases WHERE id = p_request_id)
+                                   OR EXISTS (SELECT 1 FROM waiters WHERE id = p_request_id)) THEN
     v_result := _answer_retry(p_request_id);
     IF v_result.status IS NOT NULL THEN RETURN v_result; END IF;
   END IF;
-  v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_names) ORDER BY l.name FOR UPDATE);
   FOREACH v_limit IN ARRAY v_limits LOOP
     v_found := v_found || v_limit.name;
     IF v_limit.active THEN
