@@ -1,17 +1,7 @@
 import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import type pg from 'pg'
-
-/** The SQL functions, one file each, found from both `src/` (tests) and `dist/src/` (package). */
-function functionsDir(): string {
-  for (const relative of ['./sql/functions', '../../src/sql/functions']) {
-    const dir = fileURLToPath(new URL(relative, import.meta.url))
-    if (existsSync(`${dir}/acquire.sql`)) return dir
-  }
-  throw new Error('pgslots: src/sql/functions not found next to the package')
-}
+import { packageDir } from './package-dir.js'
 
 /** Public functions that run as their caller (only the owner may call them; granted to nobody). */
 const OWNER_ONLY = new Set(['grant_roles'])
@@ -23,12 +13,12 @@ const OWNER_ONLY = new Set(['grant_roles'])
  * generic plans (re-planning each statement was over half of a call's time); and no
  * sequential scans: every statement is written as an index probe, but a generic plan over
  * a queue of one hot limit estimates that every row matches and would scan the table (and
- * its dead rows) instead. Internal `_` helpers run under the settings of their caller. Skipped when the installed set is
- * the same. The caller holds the schema's migration lock.
+ * its dead rows) instead. Internal `_` helpers run under the settings of their caller.
+ * Skipped when the installed set is the same. The caller holds the schema's migration lock.
  * @internal
  */
 export async function installFunctions(client: pg.PoolClient, schema: string): Promise<string[]> {
-  const dir = functionsDir()
+  const dir = packageDir('src/sql/functions', ['./sql/functions', '../../src/sql/functions'], 'acquire.sql')
   const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort()
   const sources = await Promise.all(files.map((f) => readFile(`${dir}/${f}`, 'utf8')))
   const digest = createHash('sha256').update(sources.join('\0')).digest('hex')

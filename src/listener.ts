@@ -23,9 +23,9 @@ export function listenerChannel(pid: number): string {
 
 /**
  * The one LISTEN connection of a coordinator, outside the pool, on a channel of its own
- * (named by its backend pid, which waiters record): a NOTIFY reaches only this process. Reconnects with capped,
- * jittered backoff, checks itself with `pg_listening_channels()`, and reports every
- * (re)start of listening so pending waiters are re-checked. NOTIFY is only a latency hint.
+ * (named by its backend pid, which waiters record): a NOTIFY reaches only this process.
+ * Reconnects with capped, jittered backoff, checks itself with `pg_listening_channels()`,
+ * and reports every (re)start of listening so pending waiters are re-checked. NOTIFY is only a latency hint.
  * On connect it proves the path end to end: a NOTIFY sent through the pool must arrive.
  * Through a transaction-mode pooler it does not, and the coordinator falls back to polling.
  * @internal
@@ -34,7 +34,6 @@ export class Listener {
   readonly #config: pg.ClientConfig
   /** Advisory-lock key the connection holds while it lives (see `_listener_gone`). */
   readonly #lockKey: string
-  #channel = ''
   #pid: number | undefined
   readonly #events: ListenerEvents
   #client: pg.Client | undefined
@@ -51,6 +50,11 @@ export class Listener {
     this.#config = config
     this.#lockKey = lockKey
     this.#events = events
+  }
+
+  /** The channel of the current connection (empty before its pid is known). */
+  get #channel(): string {
+    return this.#pid === undefined ? '' : listenerChannel(this.#pid)
   }
 
   get listening(): boolean {
@@ -109,7 +113,6 @@ export class Listener {
       // The server's own pid (a pooler in between would report another): waiters record it.
       const pid = Number((await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid)
       this.#pid = pid
-      this.#channel = listenerChannel(pid)
       await client.query(`LISTEN "${this.#channel}"`)
     } catch {
       this.#lost(client)
@@ -192,7 +195,7 @@ export class Listener {
   }
 }
 
-/** A promise with its resolve function; already resolved unless `pending`. */
+/** A promise with its resolve function; already resolved unless `resolved` is false. */
 function deferred(resolved = true): { promise: Promise<void>; resolve: () => void } {
   let resolve: () => void = () => {}
   const promise = new Promise<void>((r) => (resolve = r))

@@ -1,17 +1,7 @@
-import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { runner } from 'node-pg-migrate'
 import type pg from 'pg'
 import { installFunctions } from './install-functions.js'
-
-/** The shipped `migrations/` folder, found from both `src/` (tests) and `dist/src/` (package). */
-function migrationsDir(): string {
-  for (const relative of ['../migrations', '../../migrations']) {
-    const dir = fileURLToPath(new URL(relative, import.meta.url))
-    if (existsSync(`${dir}/0001_baseline.sql`)) return dir
-  }
-  throw new Error('pgslots: migrations folder not found next to the package')
-}
+import { packageDir } from './package-dir.js'
 
 /** Result of a migration run: the migrations applied now and the functions (re)installed (both empty when up to date). */
 export interface MigrateResult {
@@ -36,7 +26,7 @@ export async function migrateSchema(pool: pg.Pool, schema: string): Promise<Migr
       const silent = () => {}
       const applied = await runner({
         dbClient: client,
-        dir: migrationsDir(),
+        dir: packageDir('migrations folder', ['../migrations', '../../migrations'], '0001_baseline.sql'),
         schema,
         migrationsTable: 'pgslots_migrations',
         direction: 'up',
@@ -45,7 +35,6 @@ export async function migrateSchema(pool: pg.Pool, schema: string): Promise<Migr
         checkOrder: true,
         logger: { debug: silent, info: silent, warn: silent, error: silent },
       })
-      await client.query('RESET search_path')
       const functions = await installFunctions(client, schema)
       return { applied: applied.map((m) => m.name), functions }
     } finally {
