@@ -17,6 +17,7 @@ import { Listener } from './listener.js'
 import { type MigrateResult, migrateSchema } from './migrate.js'
 import { type CoordinatorOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { Reaper } from './reaper.js'
+import { openRenewer, type Renewer } from './renewer.js'
 import { type AcquireArgs, type AcquireRow, acquireSlots } from './sql/acquire.js'
 import type { SqlContext } from './sql/context.js'
 import { grantRoles, type RoleGrants } from './sql/grant-roles.js'
@@ -51,6 +52,7 @@ export class Coordinator {
   readonly #waiters: WaitRegistry
   readonly #listener: Listener | undefined
   readonly #reaper: Reaper | undefined
+  readonly #renewer: Renewer | undefined
   readonly #held = new Set<Lease>()
   readonly #closing = new AbortController()
   readonly #warnedMissing = new Set<string>()
@@ -86,6 +88,9 @@ export class Coordinator {
       })
     } else {
       this.#waiters.fastPolling = true
+    }
+    if (this.#options.renewIn === 'thread') {
+      this.#renewer = openRenewer(this.#pool.clientConfig, this.schema, this.#options.onWarning)
     }
     if (this.#options.reaper) {
       this.#reaper = new Reaper(this.#ctx, this.#options.reaperIntervalMs, (result) => this.events.emit('reaped', result))
@@ -215,6 +220,7 @@ export class Coordinator {
     this.#closing.abort(new Error('pgslots: coordinator closed'))
     this.#reaper?.stop()
     await Promise.allSettled([...this.#held].map((lease) => lease.release()))
+    await this.#renewer?.stop()
     await this.#listener?.stop()
     this.#waiters.close()
     await this.#db.destroy().catch(() => {})
@@ -230,6 +236,7 @@ export class Coordinator {
       ...grant,
       ttlMs: o.ttlMs,
       occupy: o.occupy,
+      renewer: this.#renewer,
       onEnd: (lost) => {
         this.#held.delete(lease)
         if (lost) this.events.emit('leaseLost', { names: lease.names })

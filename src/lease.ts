@@ -3,6 +3,8 @@ import type { AcquireRow } from './sql/acquire.js'
 import type { SqlContext } from './sql/context.js'
 import { releaseLease } from './sql/release.js'
 import { renewLease } from './sql/renew.js'
+import type { Renewer } from './renewer.js'
+import { monotonicMs, TrustWindow } from './trust-window.js'
 
 /** @internal */
 export interface LeaseGrant {
@@ -13,10 +15,13 @@ export interface LeaseGrant {
   occupy: number
   /** Called once when the lease is released (false) or lost (true). */
   onEnd?: (lost: boolean) => void
+  /** Renews from its own thread; without it the lease renews on this event loop. */
+  renewer?: Renewer | undefined
 }
 
 /**
- * Slots held on one or more limits until released or lost. Renews itself every ttl/3.
+ * Slots held on one or more limits until released or lost. Renewed every ttl/3 — by the
+ * coordinator's renewer thread (default), so a blocked event loop does not lose it.
  * It trusts itself only until a local deadline computed from the database's own
  * `expires_at - now()` measured from when the request was *sent*, minus a margin — so
  * `signal` aborts before the database could hand the slots to anyone else.
@@ -36,14 +41,14 @@ export class Lease implements AsyncDisposable {
   /** Aborted with a LeaseLostError when the lease is lost or revoked. */
   readonly signal: AbortSignal
 
-  #expiresAt: Date
-  #trustedUntil = 0
+  #trust = new TrustWindow()
   #controller = new AbortController()
   #renewTimer: NodeJS.Timeout | undefined
   #lossTimer: NodeJS.Timeout | undefined
   #released: Promise<boolean> | undefined
   #ctx: SqlContext
   #onEnd: ((lost: boolean) => void) | undefined
+  #renewer: Renewer | undefined
 
   /** @internal */
   constructor(ctx: SqlContext, grant: LeaseGrant) {
@@ -57,14 +62,20 @@ export class Lease implements AsyncDisposable {
     this.occupy = grant.occupy
     this.ttlMs = grant.ttlMs
     this.signal = this.#controller.signal
-    this.#expiresAt = row.expires_at
-    this.#trust(row, grant.sentAt)
-    this.#scheduleRenew(grant.ttlMs / 3)
+    // grant.sentAt is performance.now() time; the trust window runs on the monotonic clock.
+    this.#extendTrust(row, monotonicMs() - (performance.now() - grant.sentAt))
+    if (this.lost) return
+    this.#renewer = grant.renewer
+    if (this.#renewer) {
+      this.#renewer.hold(this.id, this.ttlMs, this.#trust, (message) => this.#lose(new LeaseLostError(message)))
+    } else {
+      this.#scheduleRenew(grant.ttlMs / 3)
+    }
   }
 
   /** When the database expires the lease unless renewed (database clock). */
   get expiresAt(): Date {
-    return this.#expiresAt
+    return this.#trust.expiresAt()
   }
 
   /** True once the lease was lost or revoked. */
@@ -80,12 +91,11 @@ export class Lease implements AsyncDisposable {
   async renew(): Promise<Date> {
     if (this.lost) throw this.signal.reason
     if (this.#released) throw new LeaseLostError('lease lost: it was released')
-    const sentAt = performance.now()
+    const sentAt = monotonicMs()
     try {
       const row = await renewLease(this.#ctx, this.id, this.ttlMs)
-      if (row.expires_at) this.#expiresAt = row.expires_at
-      this.#trust(row, sentAt)
-      return this.#expiresAt
+      this.#extendTrust(row, sentAt)
+      return this.expiresAt
     } catch (error) {
       if (error instanceof LeaseLostError) this.#lose(error)
       throw error
@@ -101,6 +111,7 @@ export class Lease implements AsyncDisposable {
    */
   release(): Promise<boolean> {
     this.#stopTimers()
+    this.#renewer?.drop(this.id)
     this.#released ??= releaseLease(this.#ctx, this.id).then(
       (released) => {
         this.#ended(false)
@@ -118,18 +129,17 @@ export class Lease implements AsyncDisposable {
     await this.release()
   }
 
-  #trust(row: AcquireRow, sentAt: number): void {
-    if (!row.expires_at) return
-    const remaining = row.expires_at.getTime() - row.db_now.getTime()
-    // Local clocks may run a little slow; keep 2% of the ttl plus 50 ms in reserve.
-    const margin = this.ttlMs * 0.02 + 50
-    this.#trustedUntil = sentAt + remaining - margin
+  #extendTrust(row: AcquireRow, sentAt: number): void {
+    this.#trust.extend(row, sentAt, this.ttlMs)
+    this.#watchTrust()
+  }
+
+  /** Loses the lease when its trust window closes, unless a renewal (from any thread) moved it. */
+  #watchTrust(): void {
     clearTimeout(this.#lossTimer)
-    const wait = Math.max(0, this.#trustedUntil - performance.now())
-    this.#lossTimer = setTimeout(
-      () => this.#lose(new LeaseLostError('lease lost: not renewed before its trust window closed')),
-      wait,
-    )
+    const remaining = this.#trust.remainingMs()
+    if (remaining <= 0) return this.#lose(new LeaseLostError('lease lost: not renewed before its trust window closed'))
+    this.#lossTimer = setTimeout(() => this.#watchTrust(), remaining)
     this.#lossTimer.unref()
   }
 
@@ -154,7 +164,9 @@ export class Lease implements AsyncDisposable {
 
   #lose(reason: PgSlotsError): void {
     this.#stopTimers()
-    if (this.#controller.signal.aborted) return
+    if (this.#controller.signal.aborted || this.#released) return
+    this.#renewer?.drop(this.id)
+    this.#trust.close()
     const lost = reason instanceof LeaseLostError ? reason : new LeaseLostError(reason.message, { cause: reason })
     this.#controller.abort(lost)
     this.#ended(true)

@@ -26,6 +26,13 @@ export interface CoordinatorOptions {
   ttlMs?: number
   /** How often this process heartbeats its waiters and re-checks them. Default 1000 ms. */
   pollIntervalMs?: number
+  /**
+   * Where leases are renewed: `'thread'` (default) renews from a worker thread with a
+   * connection of its own, so a holder whose event loop is blocked by CPU-bound work keeps
+   * its slots while the process lives; `'event-loop'` renews on the caller's event loop
+   * (one connection fewer, but a loop blocked past the trust window loses the lease).
+   */
+  renewIn?: 'thread' | 'event-loop'
   /** Connections in the pool opened by pgslots. Default 10. */
   maxConnections?: number
   /** Receives warnings (missing limits, lowered slots...). Default `console.warn`. */
@@ -44,6 +51,7 @@ export interface ResolvedOptions {
   reaperIntervalMs: number
   ttlMs: number
   pollIntervalMs: number
+  renewIn: 'thread' | 'event-loop'
   maxConnections: number
   onWarning: (message: string) => void
 }
@@ -59,6 +67,7 @@ const knownKeys = [
   'reaperIntervalMs',
   'ttlMs',
   'pollIntervalMs',
+  'renewIn',
   'maxConnections',
   'onWarning',
 ] as const
@@ -101,6 +110,7 @@ export function resolveOptions(input: CoordinatorOptions = {}): ResolvedOptions 
     reaperIntervalMs: input.reaperIntervalMs ?? 5000,
     ttlMs: input.ttlMs ?? 30_000,
     pollIntervalMs: input.pollIntervalMs ?? 1000,
+    renewIn: input.renewIn ?? 'thread',
     maxConnections: input.maxConnections ?? 10,
     onWarning: input.onWarning ?? ((message: string) => console.warn(`pgslots: ${message}`)),
   }
@@ -116,6 +126,7 @@ export function resolveOptions(input: CoordinatorOptions = {}): ResolvedOptions 
   checkInteger('reaperIntervalMs', o.reaperIntervalMs, 100, 3_600_000)
   checkTtlMs('ttlMs', o.ttlMs)
   checkInteger('pollIntervalMs', o.pollIntervalMs, 10, 60_000)
+  if (o.renewIn !== 'thread' && o.renewIn !== 'event-loop') invalid('renewIn', "must be 'thread' or 'event-loop'", o.renewIn)
   checkInteger('maxConnections', o.maxConnections, 1, 1000)
   if (typeof o.onWarning !== 'function') invalid('onWarning', 'must be a function', o.onWarning)
   return o

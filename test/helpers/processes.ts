@@ -35,6 +35,8 @@ export function runWorker<Event = Record<string, unknown>>(name: string, job: ob
 /** A running helper process: its first JSON line, and a kill that resolves with every line it printed. */
 export interface RunningWorker<Event> {
   first: Event
+  /** Every line it printed, once it exits by itself. */
+  exited: Promise<Event[]>
   kill(signal?: NodeJS.Signals): Promise<Event[]>
 }
 
@@ -58,6 +60,7 @@ export async function startWorker<Event = Record<string, unknown>>(name: string,
   })
   return {
     first,
+    exited,
     kill: (signal = 'SIGKILL') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       return exited

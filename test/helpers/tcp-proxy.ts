@@ -8,6 +8,8 @@ import { createServer, type Server, type Socket } from 'node:net'
 export class TcpProxy {
   readonly #server: Server
   readonly #pairs = new Set<[Socket, Socket]>()
+  /** Connections accepted while stalled, never answered. */
+  readonly #hanging = new Set<Socket>()
   #stalled = false
   #dropping = false
   port = 0
@@ -51,8 +53,10 @@ export class TcpProxy {
     this.#dropping = false
   }
 
-  /** Destroys every proxied connection (like a reset). */
+  /** Destroys every proxied connection (like a reset), and every one left hanging by a stall. */
   cut(): void {
+    for (const socket of this.#hanging) socket.destroy()
+    this.#hanging.clear()
     for (const [a, b] of this.#pairs) {
       a.destroy()
       b.destroy()
@@ -71,7 +75,8 @@ export class TcpProxy {
       return
     }
     if (this.#stalled) {
-      client.on('error', () => {})
+      this.#hanging.add(client)
+      client.on('error', () => {}).on('close', () => this.#hanging.delete(client))
       return // never answered: a connect attempt hangs like a partitioned host
     }
     const upstream = new (client.constructor as typeof Socket)()

@@ -17,6 +17,7 @@ describe('resolveOptions', () => {
     [{ ttlMs: Number.NaN }, /ttlMs/],
     [{ listen: 'yes' }, /listen/],
     [{ pollIntervalMs: 0 }, /pollIntervalMs/],
+    [{ renewIn: 'worker' }, /renewIn/],
     [{ holder: '' }, /holder/],
     [{ holder: ['a'] }, /holder/],
     [{ conectionString: 'typo' }, /options\.conectionString/],
