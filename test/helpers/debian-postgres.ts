@@ -6,8 +6,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { freePort } from '../../src/embedded-postgres.js'
 
-const run = promisify(execFile)
-const bin = '/usr/lib/postgresql/15/bin'
+export const run = promisify(execFile)
+export const bin = '/usr/lib/postgresql/15/bin'
 export const hasPgCron = existsSync(`${bin}/pg_ctl`) && existsSync('/usr/lib/postgresql/15/lib/pg_cron.so')
 
 /** A PostgreSQL 15 cluster from the Debian packages with pg_cron preloaded, run as `postgres`. */
@@ -16,7 +16,8 @@ export interface CronCluster {
   stop(): Promise<void>
 }
 
-async function postgresIds(): Promise<{ uid?: number; gid?: number }> {
+/** Binaries run as `postgres` when the tests run as root (PostgreSQL refuses root). */
+export async function postgresIds(): Promise<{ uid?: number; gid?: number }> {
   if (process.getuid?.() !== 0) return {}
   const uid = Number((await run('id', ['-u', 'postgres'])).stdout)
   const gid = Number((await run('id', ['-g', 'postgres'])).stdout)

@@ -37,6 +37,8 @@ export interface RunningWorker<Event> {
   first: Event
   /** Every line it printed, once it exits by itself. */
   exited: Promise<Event[]>
+  /** The lines printed so far. */
+  printed(): Event[]
   kill(signal?: NodeJS.Signals): Promise<Event[]>
 }
 
@@ -61,6 +63,7 @@ export async function startWorker<Event = Record<string, unknown>>(name: string,
   return {
     first,
     exited,
+    printed: () => [...lines],
     kill: (signal = 'SIGKILL') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
       return exited

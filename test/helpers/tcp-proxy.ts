@@ -15,8 +15,8 @@ export class TcpProxy {
   port = 0
 
   constructor(
-    private readonly targetHost: string,
-    private readonly targetPort: number,
+    private targetHost: string,
+    private targetPort: number,
   ) {
     this.#server = createServer((client) => this.#accept(client))
   }
@@ -46,6 +46,12 @@ export class TcpProxy {
   drop(): void {
     this.#dropping = true
     this.cut()
+  }
+
+  /** Sends new connections to another server (a virtual IP moved to the new primary). */
+  retarget(host: string, port: number): void {
+    this.targetHost = host
+    this.targetPort = port
   }
 
   resume(): void {

@@ -18,8 +18,8 @@ BEGIN
     v_charged := _charge(p_waiter.names, p_waiter.occupy, p_now);
   END IF;
   WITH taken AS (DELETE FROM waiters WHERE queue = ANY (p_waiter.queues) AND ticket = p_waiter.ticket)
-  INSERT INTO leases (id, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at, ticket)
-  VALUES (p_waiter.id, p_waiter.names, p_counted, p_waiter.occupy, p_waiter.holder, p_waiter.ttl,
+  INSERT INTO leases (id, fencing_token, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at, ticket)
+  VALUES (p_waiter.id, _next_fencing_token(), p_waiter.names, p_counted, p_waiter.occupy, p_waiter.holder, p_waiter.ttl,
           p_waiter.asked_at, p_now, v_expires_at, p_waiter.ticket)
   RETURNING * INTO v_lease;
   IF p_waiter.listener_pid IS NOT NULL THEN

@@ -81,8 +81,8 @@ BEGIN
   END LOOP;
   IF cardinality(v_blocked) = 0 THEN
     v_charged := _charge(v_found, p_occupy, v_now);
-    INSERT INTO leases (id, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at)
-    VALUES (coalesce(p_request_id, gen_random_uuid()), v_found, v_counted, p_occupy, v_holder, p_ttl,
+    INSERT INTO leases (id, fencing_token, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at)
+    VALUES (coalesce(p_request_id, gen_random_uuid()), _next_fencing_token(), v_found, v_counted, p_occupy, v_holder, p_ttl,
             v_now, v_now, v_now + p_ttl)
     RETURNING * INTO v_lease;
     v_result.status := 'acquired';
