@@ -77,6 +77,10 @@ async function whenUp<T>(op: () => Promise<T>): Promise<T> {
 
 const released = async (worker: RunningWorker<Event>) => (await worker.kill('SIGTERM')).filter((e) => 'released' in e || 'lost' in e)
 
+if (!hasReplicationBinaries) {
+  console.warn('failover tests skipped: Debian postgresql-15 (pg_ctl, pg_basebackup) is absent (.ci/run installs it)')
+}
+
 describe.skipIf(!hasReplicationBinaries)('failover to a standby', () => {
   it('synchronous standby: held leases survive, tokens never repeat, waiters are served, 0 violations', async () => {
     const { query, client, failOver } = await setUp(true, 2)
