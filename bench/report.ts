@@ -3,6 +3,7 @@ import type { ContentionResult, ContentionSetup } from './scenarios/contention.j
 import type { FleetResult } from './run.js'
 import type { CrashResult } from './scenarios/crash.js'
 import type { LockedTimeResult } from './scenarios/locked-time.js'
+import type { RenewerResult } from './scenarios/renewer.js'
 import type { LatencyResult, WaitersResult } from './scenarios/scale.js'
 import type { UncontendedResult } from './scenarios/uncontended.js'
 
@@ -18,6 +19,7 @@ export interface BenchResult {
   fleet: FleetResult
   crash: CrashResult
   waiters: WaitersResult[]
+  renewer: RenewerResult[]
   limits: LatencyResult[]
 }
 
@@ -79,6 +81,13 @@ export function markdown(r: BenchResult): string {
     ...table(
       ['waiters', 'processes', 'DB calls per grant', 'grants/s'],
       r.waiters.map((w) => [w.waiters, w.processes, w.dbCallsPerGrant, w.acquisitionsPerSecond]),
+    ),
+    '',
+    '**Renewing from a thread** (one process holding 200 leases, ttl 3 s: 200 renewals/s; `renewIn` thread is the default, so a blocked event loop keeps its leases):',
+    '',
+    ...table(
+      ['renewIn', 'leases', 'process RSS MB', 'connections', 'CPU ms per renewal', 'leases lost'],
+      r.renewer.map((x) => [x.mode, x.leases, x.rssMb, x.connections, x.cpuMsPerRenewal, x.lost]),
     ),
     '',
     '**Many limits and live leases** (acquire+release latency, 1 loop; target within 1.2× of the 10-limit case):',

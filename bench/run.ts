@@ -14,6 +14,7 @@ import { type ContentionResult, type ContentionSetup, contentionInProcess, conte
 import { type CrashResult, crashHandoff } from './scenarios/crash.js'
 import { startFleet } from './scenarios/fleet.js'
 import { type LockedTimeResult, lockedTime } from './scenarios/locked-time.js'
+import { type RenewerResult, renewerCost } from './scenarios/renewer.js'
 import { type WaitersResult, manyLimits, manyWaiters } from './scenarios/scale.js'
 import { type UncontendedResult, uncontended } from './scenarios/uncontended.js'
 import { SYSTEM_LABELS, type SystemName, naiveSemaphore, pgslotsSemaphore, redisSemaphore, resetNaive, startRedis } from './semaphores.js'
@@ -104,6 +105,7 @@ async function main() {
   const waiterRuns = new Map<string, WaitersResult[]>()
   const lockedRuns: LockedTimeResult[] = []
   const fleetRuns: FleetResult[] = []
+  const renewerRuns = new Map<string, RenewerResult[]>()
   for (let run = 1; run <= runs; run++) {
     lockedRuns.push(await lockedTime(url, SCHEMA, 2000))
     console.log(`run ${run} locked time`, lockedRuns.at(-1))
@@ -135,6 +137,11 @@ async function main() {
     console.log(`run ${run} fleet`, fleetRuns.at(-1))
     crashRuns.push(await crashHandoff(url, SCHEMA, slots))
     console.log(`run ${run} crash`, crashRuns.at(-1))
+    for (const mode of ['thread', 'event-loop'] as const) {
+      const r = await renewerCost(url, SCHEMA, slots, mode, seconds)
+      group(renewerRuns, mode, r)
+      console.log(`run ${run} renewer`, r)
+    }
     for (const waiters of [100, 1000]) {
       const r = await manyWaiters(url, SCHEMA, slots, waiters)
       group(waiterRuns, String(waiters), r)
@@ -156,6 +163,7 @@ async function main() {
     fleet: medianOf(fleetRuns),
     crash: medianOf(crashRuns),
     waiters: [...waiterRuns.values()].map(medianOf),
+    renewer: [...renewerRuns.values()].map(medianOf),
     limits,
   }
   await mkdir(resultsDir, { recursive: true })

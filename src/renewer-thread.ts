@@ -15,7 +15,7 @@ interface Held {
 }
 
 const data = workerData as RenewerData
-const pool = new pg.Pool({ ...data.clientConfig, max: 2, idleTimeoutMillis: 30_000 })
+const pool = new pg.Pool({ ...data.clientConfig, max: 1, idleTimeoutMillis: 30_000 })
 pool.on('error', () => {})
 pool.on('connect', (client) => client.on('error', () => {}))
 const ctx = { pool, schema: data.schema }
