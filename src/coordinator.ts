@@ -302,6 +302,8 @@ export class Coordinator {
     const fresh = (missing ?? []).filter((name) => !this.#warnedMissing.has(name))
     if (fresh.length === 0) return
     for (const name of fresh) this.#warnedMissing.add(name)
-    this.#options.onWarning(`limit not found, running unguarded for: ${fresh.join(', ')} (pass strict: true to fail instead)`)
+    this.#options.onWarning(
+      `limit not found, running unguarded for: ${fresh.join(', ')} (the request option strict: true makes this an error)`,
+    )
   }
 }

@@ -125,6 +125,18 @@ export class Lease implements AsyncDisposable {
     return this.#released
   }
 
+  /** `JSON.stringify(lease)`: the public fields, the fencing token as a string, never the secret id. */
+  toJSON(): Record<string, unknown> {
+    return {
+      fencingToken: this.fencingToken.toString(),
+      names: this.names,
+      occupy: this.occupy,
+      ttlMs: this.ttlMs,
+      expiresAt: this.expiresAt,
+      lost: this.lost,
+    }
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release()
   }

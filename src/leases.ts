@@ -14,6 +14,14 @@ export interface LeaseInfo {
   expiresAt: Date
 }
 
+/** `JSON.stringify` of a LeaseInfo works: the bigint token becomes a string (a hidden toJSON). */
+function withJson(info: LeaseInfo): LeaseInfo {
+  return Object.defineProperty(info, 'toJSON', {
+    value: () => ({ ...info, fencingToken: info.fencingToken.toString() }),
+    enumerable: false,
+  })
+}
+
 /** Listing and revoking leases: `coordinator.leases`. */
 export class Leases {
   readonly #ctx: SqlContext
@@ -33,23 +41,25 @@ export class Leases {
   async list(options: { limit?: string } = {}): Promise<LeaseInfo[]> {
     checkKnownKeys('options', options, ['limit'])
     let query = this.#db
-      .selectFrom('leases')
+      // The view (live leases only), so a reader role can list them too.
+      .selectFrom('active_leases')
       .select(['fencing_token', 'names', 'occupy', 'holder', 'acquired_at', 'expires_at'])
-      .where('expires_at', '>', sql<Date>`clock_timestamp()`)
       .orderBy('fencing_token')
     if (options.limit !== undefined) {
       const name = checkLimitName(options.limit, 'limit')
       query = query.where(sql<boolean>`${name} = ANY (names)`)
     }
     const rows = await query.execute()
-    return rows.map((r) => ({
-      fencingToken: BigInt(r.fencing_token),
-      names: r.names,
-      occupy: r.occupy,
-      holder: r.holder,
-      acquiredAt: new Date(r.acquired_at),
-      expiresAt: new Date(r.expires_at),
-    }))
+    return rows.map((r) =>
+      withJson({
+        fencingToken: BigInt(r.fencing_token),
+        names: r.names,
+        occupy: r.occupy,
+        holder: r.holder,
+        acquiredAt: new Date(r.acquired_at),
+        expiresAt: new Date(r.expires_at),
+      }),
+    )
   }
 
   /**

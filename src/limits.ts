@@ -1,6 +1,6 @@
 import { type Kysely, type Selectable, sql } from 'kysely'
 import { callFunctionRow } from './db/call-function.js'
-import type { LimitsTable, PgSlotsDatabase } from './db/schema.js'
+import type { LimitStatusView, LimitsTable, PgSlotsDatabase } from './db/schema.js'
 import { LimitNotFoundError } from './errors.js'
 import type { SqlContext } from './sql/context.js'
 import { checkBoolean, checkInteger, checkKnownKeys, checkLimitName, checkNumber, invalid } from './validate.js'
@@ -13,10 +13,13 @@ export interface LimitInfo {
   slotDecayPerSecond: number
   /** Slots held by live leases; may exceed `slots` right after `slots` was lowered. */
   activeSlots: number
+  /** Slots of requests that could not be granted at once (queued or refused), since creation. */
   deniedSlots: number
   avgSlotOccupancySeconds: number
   createdAt: Date
   updatedAt: Date
+  /** Requests waiting in this limit's queue (only in get() and list()). */
+  waiting?: number
 }
 
 export interface LimitSettings {
@@ -38,6 +41,22 @@ function toInfo(row: Selectable<LimitsTable>): LimitInfo {
     avgSlotOccupancySeconds: row.avg_slot_occupancy_seconds,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
+  }
+}
+
+/** Reads go through the `limit_status` view, so a reader role (views only) can list limits. */
+function statusToInfo(row: Selectable<LimitStatusView>): LimitInfo {
+  return {
+    name: row.name,
+    slots: row.slots,
+    active: row.active,
+    slotDecayPerSecond: row.slot_decay_per_second,
+    activeSlots: row.used,
+    deniedSlots: Number(row.denied),
+    avgSlotOccupancySeconds: row.avg_occupancy_seconds,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    waiting: row.waiting,
   }
 }
 
@@ -105,9 +124,9 @@ export class Limits {
   /** LimitNotFoundError when missing. @example const info = await slots.limits.get('gpu:gpu-1') */
   async get(name: string): Promise<LimitInfo> {
     checkLimitName(name)
-    const row = await this.#db.selectFrom('limits').selectAll().where('name', '=', name).executeTakeFirst()
+    const row = await this.#db.selectFrom('limit_status').selectAll().where('name', '=', name).executeTakeFirst()
     if (!row) throw new LimitNotFoundError(`limit not found: ${name}`)
-    return toInfo(row)
+    return statusToInfo(row)
   }
 
   /**
@@ -117,12 +136,12 @@ export class Limits {
    */
   async list(options: { prefix?: string } = {}): Promise<LimitInfo[]> {
     checkKnownKeys('options', options, ['prefix'])
-    let query = this.#db.selectFrom('limits').selectAll().orderBy('name')
+    let query = this.#db.selectFrom('limit_status').selectAll().orderBy('name')
     if (options.prefix !== undefined) {
       if (typeof options.prefix !== 'string') invalid('prefix', 'must be a string', options.prefix)
       query = query.where(sql<boolean>`starts_with(name, ${options.prefix})`)
     }
-    return (await query.execute()).map(toInfo)
+    return (await query.execute()).map(statusToInfo)
   }
 
   /**

@@ -34,15 +34,20 @@ export function registerAdminCommands(program: Command, global: () => GlobalOpti
     .description('reap in a loop (leader-elected per pass), or once with --once')
     .option('--once', 'one pass, then exit')
     .option('--interval <ms>', 'pause between passes', parseInteger, 5000)
-    .action(async (flags: { once?: boolean; interval: number }) => {
-      const slots = openCoordinator(global())
+    .option('--verbose', 'also report passes that found nothing to do')
+    .action(async (flags: { once?: boolean; interval: number; verbose?: boolean }) => {
+      const slots = openCoordinator(global(), { listen: false })
       const stop = new AbortController()
       process.once('SIGINT', () => stop.abort())
       process.once('SIGTERM', () => stop.abort())
       try {
         do {
           const result = await slots.reap()
-          say(global(), result, result ? `reaped ${result.expiredLeases} leases, ${result.expiredWaiters} waiters, pruned ${result.prunedHistory} history rows` : 'another process is reaping')
+          const empty = !result || result.expiredLeases + result.expiredWaiters + result.prunedHistory === 0
+          // A loop stays quiet on empty passes (one line per 5 s would bury the ones that matter).
+          if (flags.once || flags.verbose || !empty) {
+            say(global(), result, result ? `reaped ${result.expiredLeases} leases, ${result.expiredWaiters} waiters, pruned ${result.prunedHistory} history rows` : 'another process is reaping')
+          }
           if (flags.once) break
           await new Promise((r) => setTimeout(r, flags.interval)).catch(() => {})
         } while (!stop.signal.aborted)

@@ -1,4 +1,5 @@
 import { Coordinator, type CoordinatorOptions } from '../index.js'
+import { type DatabaseTarget, UsageError } from './errors.js'
 
 /** Options every command accepts (set on the root program). */
 export interface GlobalOptions {
@@ -7,10 +8,42 @@ export interface GlobalOptions {
   json?: boolean
 }
 
+const pgVariables = ['PGHOST', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGSERVICE']
+
+/**
+ * The database the command will use, checked before connecting: a missing or unparsable
+ * URL is a usage error that says what is read and how to fix it.
+ */
+export function databaseTarget(global: GlobalOptions): DatabaseTarget & { url: string | undefined } {
+  const [url, from] =
+    global.databaseUrl !== undefined
+      ? [global.databaseUrl, '--database-url']
+      : [process.env.DATABASE_URL || undefined, 'DATABASE_URL']
+  if (url === undefined) {
+    if (!pgVariables.some((name) => process.env[name])) {
+      throw new UsageError(
+        `no database configured: pass --database-url postgres://user:password@host:5432/database, or set DATABASE_URL (or the PG* variables: ${pgVariables.join(', ')}, PGPASSWORD)`,
+      )
+    }
+    const where = `${process.env.PGHOST ?? 'localhost'}:${process.env.PGPORT ?? 5432}/${process.env.PGDATABASE ?? process.env.PGUSER ?? ''}`
+    return { url, where, from: 'the PG* variables' }
+  }
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new UsageError(`${from} is not a URL; expected postgres://user:password@host:5432/database`)
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new UsageError(`${from} must start with postgres:// or postgresql:// (got ${parsed.protocol}//…)`)
+  }
+  return { url, where: `${parsed.hostname || 'localhost'}:${parsed.port || 5432}${parsed.pathname}`, from }
+}
+
 /** A coordinator for one CLI command: no background reaper, warnings to stderr. */
 export function openCoordinator(global: GlobalOptions, extra: CoordinatorOptions = {}): Coordinator {
   return new Coordinator({
-    connectionString: global.databaseUrl ?? process.env.DATABASE_URL,
+    connectionString: databaseTarget(global).url,
     schema: global.schema,
     reaper: false,
     onWarning: (message) => process.stderr.write(`pgslots: warning: ${message}\n`),
@@ -18,9 +51,12 @@ export function openCoordinator(global: GlobalOptions, extra: CoordinatorOptions
   })
 }
 
-/** Runs `fn` with a coordinator and always closes it. */
+/**
+ * Runs `fn` with a coordinator and always closes it. It does not LISTEN: one-shot commands
+ * wait for nothing, and read-only ones then need no more than a reader role.
+ */
 export async function withCoordinator<T>(global: GlobalOptions, fn: (slots: Coordinator) => Promise<T>): Promise<T> {
-  const slots = openCoordinator(global)
+  const slots = openCoordinator(global, { listen: false })
   try {
     return await fn(slots)
   } finally {

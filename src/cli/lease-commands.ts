@@ -24,8 +24,8 @@ export function registerLeaseCommands(program: Command, global: () => GlobalOpti
     .description('end a lease by its fencing token; its slots go to the next waiter')
     .action(async (token: string) => {
       const revoked = await withCoordinator(global(), (s) => s.leases.revoke(token))
-      if (global().json) process.stdout.write(`${JSON.stringify({ revoked })}\n`)
-      else process.stdout.write(revoked ? `revoked lease ${token}\n` : `no live lease ${token}\n`)
-      if (!revoked) process.exitCode = 1
+      if (!revoked) throw new Error(`no live lease with fencing token ${token}`)
+      if (global().json) process.stdout.write(`${JSON.stringify({ revoked, fencingToken: token })}\n`)
+      else process.stdout.write(`revoked lease ${token}\n`)
     })
 }

@@ -1,9 +1,11 @@
-import type { Command } from 'commander'
-import type { LimitInfo } from '../limits.js'
+import { type Command, Option } from 'commander'
+import { sql } from 'kysely'
+import type { LimitSettings } from '../limits.js'
 import { type GlobalOptions, printObject, printRows, withCoordinator } from './context.js'
+import { UsageError } from './errors.js'
 import { parseInteger, parseNumber } from './parse.js'
 
-const columns = ['name', 'slots', 'activeSlots', 'active', 'slotDecayPerSecond', 'deniedSlots', 'avgSlotOccupancySeconds']
+const columns = ['name', 'slots', 'activeSlots', 'waiting', 'active', 'slotDecayPerSecond', 'deniedSlots', 'avgSlotOccupancySeconds']
 
 interface SettingFlags {
   slots?: number
@@ -13,7 +15,7 @@ interface SettingFlags {
   enable?: boolean
 }
 
-function settingsFrom(flags: SettingFlags): { slots?: number; active?: boolean; slotDecayPerSecond?: number } {
+function settingsFrom(flags: SettingFlags): Partial<LimitSettings> {
   const slots = flags.slots ?? flags.limit
   const active = flags.disable ? false : flags.enable ? true : undefined
   return {
@@ -26,7 +28,7 @@ function settingsFrom(flags: SettingFlags): { slots?: number; active?: boolean; 
 function addSettingFlags(command: Command): Command {
   return command
     .option('--slots <n>', 'number of slots', parseInteger)
-    .option('--limit <n>', 'same as --slots (prefect gcl spelling)', parseInteger)
+    .addOption(new Option('--limit <n>', 'same as --slots (prefect gcl spelling)').argParser(parseInteger).conflicts('slots'))
     .option('--slot-decay-per-second <rate>', 'turn the limit into a rate limit draining at this rate', parseNumber)
     .option('--disable', 'inactive: never blocks, counts nothing')
 }
@@ -37,21 +39,27 @@ export function registerLimitCommands(program: Command, global: () => GlobalOpti
 
   addSettingFlags(limit.command('create <name>').description('create a limit (fails if it exists)')).action(
     async (name: string, flags: SettingFlags) => {
-      const info = await withCoordinator(global(), (s) => s.limits.create(name, settingsFrom(flags) as { slots: number }))
+      const settings = settingsFrom(flags)
+      if (settings.slots === undefined) throw new UsageError('limit create needs --slots N (or --limit N)')
+      const info = await withCoordinator(global(), (s) => s.limits.create(name, { ...settings, slots: settings.slots! }))
       printObject(global(), info as unknown as Record<string, unknown>)
     },
   )
 
   addSettingFlags(limit.command('update <name>').description('change settings of a limit'))
-    .option('--enable', 'make the limit active again')
+    .addOption(new Option('--enable', 'make the limit active again').conflicts('disable'))
     .action(async (name: string, flags: SettingFlags) => {
-      const info = await withCoordinator(global(), (s) => s.limits.update(name, settingsFrom(flags)))
+      const settings = settingsFrom(flags)
+      if (Object.keys(settings).length === 0) {
+        throw new UsageError('limit update needs something to change: --slots, --slot-decay-per-second, --enable or --disable')
+      }
+      const info = await withCoordinator(global(), (s) => s.limits.update(name, settings))
       printObject(global(), info as unknown as Record<string, unknown>)
     })
 
   limit
     .command('ls')
-    .description('list limits')
+    .description('list limits (reads the limit_status view)')
     .option('--prefix <prefix>', 'only names starting with this')
     .action(async (flags: { prefix?: string }) => {
       const limits = await withCoordinator(global(), (s) => s.limits.list(flags.prefix ? { prefix: flags.prefix } : {}))
@@ -62,15 +70,38 @@ export function registerLimitCommands(program: Command, global: () => GlobalOpti
     .command('inspect <name>')
     .description('show one limit with its holders and waiters')
     .action(async (name: string) => {
-      await withCoordinator(global(), async (s) => {
-        const info: LimitInfo = await s.limits.get(name)
-        const holders = await s.leases.list({ limit: name })
-        printObject(global(), { ...info, holders } as unknown as Record<string, unknown>)
+      const { info, holders, waiters } = await withCoordinator(global(), async (s) => ({
+        info: await s.limits.get(name),
+        holders: await s.leases.list({ limit: name }),
+        waiters: (await s.db.selectFrom('waiting').selectAll().where(sql<boolean>`${name} = ANY (queues)`).orderBy('ticket').execute()).map(
+          (w) => ({ ticket: w.ticket, names: w.names, occupy: w.occupy, holder: w.holder, waitingSince: w.created_at }),
+        ),
+      }))
+      if (global().json) return printObject(global(), { ...info, holders, waiters })
+      printObject(global(), info as unknown as Record<string, unknown>)
+      process.stdout.write(`\nholders (${holders.length})\n`)
+      if (holders.length) printRows(global(), holders as unknown as Array<Record<string, unknown>>, ['fencingToken', 'occupy', 'holder', 'names', 'acquiredAt', 'expiresAt'])
+      process.stdout.write(`\nwaiters (${waiters.length}, in order)\n`)
+      if (waiters.length) printRows(global(), waiters, ['ticket', 'occupy', 'holder', 'names', 'waitingSince'])
+    })
+
+  limit
+    .command('delete <name>')
+    .description('delete a limit (refused while leases hold slots on it, unless --force)')
+    .option('--force', 'delete even with live leases: their holders keep running, no longer counted')
+    .action(async (name: string, flags: { force?: boolean }) => {
+      const info = await withCoordinator(global(), async (s) => {
+        const held = await s.leases.list({ limit: name })
+        if (held.length > 0 && !flags.force) {
+          throw new Error(`limit ${name} has ${held.length} live lease(s); pass --force to delete it anyway`)
+        }
+        return s.limits.delete(name)
       })
+      if (global().json) printObject(global(), { deleted: true, ...info })
+      else process.stdout.write(`deleted limit ${name}\n`)
     })
 
   for (const [verb, describe] of [
-    ['delete', 'delete a limit'],
     ['enable', 'activate a limit'],
     ['disable', 'deactivate a limit (never blocks, counts nothing)'],
   ] as const) {

@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { Command, CommanderError } from 'commander'
-import { PgSlotsError, ValidationError } from '../errors.js'
 import { registerAdminCommands } from './admin-commands.js'
-import type { GlobalOptions } from './context.js'
+import { databaseTarget, type GlobalOptions } from './context.js'
+import { describeError } from './errors.js'
 import { registerDemoCommand } from './demo-command.js'
 import { registerLeaseCommands } from './lease-commands.js'
 import { registerLimitCommands } from './limit-commands.js'
@@ -18,7 +18,11 @@ const program = new Command('pgslots')
   .version(packageVersion(), '--version', 'print the pgslots version')
   .enablePositionalOptions()
   .exitOverride()
-  .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+  .configureOutput({
+    writeErr: (text) => process.stderr.write(text),
+    // Usage errors: one line with the same prefix as every other error.
+    outputError: (text, write) => write(`pgslots: ${text.replace(/^error: /, '').trimEnd()}\n`),
+  })
 
 /** Options every command takes, before or after its name (`pgslots limit ls --json` and `pgslots --json limit ls`). */
 function addGlobalOptions(command: Command): void {
@@ -59,6 +63,12 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version
 }
 
+// `pgslots limit ls | head`: the reader went away; that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0)
+  throw error
+})
+
 try {
   await program.parseAsync(process.argv)
 } catch (error) {
@@ -66,9 +76,14 @@ try {
     // Help and version end here too; commander already printed its message.
     process.exitCode = error.exitCode === 0 ? 0 : 2
   } else {
-    const usage = error instanceof ValidationError || (error as { usage?: boolean }).usage === true
-    const message = error instanceof PgSlotsError ? error.message : ((error as Error).message ?? String(error))
-    process.stderr.write(`pgslots: ${message}\n`)
-    process.exitCode = usage ? 2 : 1
+    let target
+    try {
+      target = databaseTarget(global())
+    } catch {
+      target = undefined
+    }
+    const { line, code } = describeError(error, global().schema, target)
+    process.stderr.write(`pgslots: ${line}\n`)
+    process.exitCode = code
   }
 }

@@ -1,19 +1,20 @@
 import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
 import { Registry } from 'prom-client'
 import { registerMetrics } from '../metrics.js'
 import { type GlobalOptions, openCoordinator } from './context.js'
-import { parseInteger } from './parse.js'
+import { parsePort } from './parse.js'
 
 /** `pgslots metrics --port 9464`: a Prometheus endpoint at /metrics. */
 export function registerMetricsCommand(program: Command, global: () => GlobalOptions): void {
   program
     .command('metrics')
     .description('serve Prometheus metrics at http://HOST:PORT/metrics')
-    .option('--port <port>', 'port to listen on', parseInteger, 9464)
+    .option('--port <port>', 'port to listen on (0: any free port, printed)', parsePort, 9464)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .action(async (flags: { port: number; host: string }) => {
-      const slots = openCoordinator(global())
+      const slots = openCoordinator(global(), { listen: false })
       const registry = new Registry()
       registerMetrics(slots, registry)
       const server = createServer((req, res) => {
@@ -30,7 +31,8 @@ export function registerMetricsCommand(program: Command, global: () => GlobalOpt
         server.once('error', reject)
         server.listen(flags.port, flags.host, resolve)
       })
-      process.stdout.write(`serving metrics on http://${flags.host}:${flags.port}/metrics\n`)
+      const { port } = server.address() as AddressInfo
+      process.stdout.write(`serving metrics on http://${flags.host}:${port}/metrics\n`)
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve)
         process.once('SIGTERM', resolve)

@@ -5,6 +5,12 @@ export function parseInteger(value: string): number {
   return Number(value)
 }
 
+export function parsePort(value: string): number {
+  const port = parseInteger(value)
+  if (port < 0 || port > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535, got ${value}`)
+  return port
+}
+
 export function parseNumber(value: string): number {
   const n = Number(value)
   if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${value}"`)

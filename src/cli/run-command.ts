@@ -7,7 +7,7 @@ interface RunFlags {
   occupy: number
   timeout?: number
   ttl?: number
-  strict?: boolean
+  allowMissing?: boolean
 }
 
 /**
@@ -23,20 +23,25 @@ export function registerRunCommand(program: Command, global: () => GlobalOptions
     .option('-n, --occupy <n>', 'slots to take on each limit', parseInteger, 1)
     .option('--timeout <ms>', 'give up waiting for the slots after this long', parseInteger)
     .option('--ttl <ms>', 'lease ttl (renewed every ttl/3)', parseInteger)
-    .option('--strict', 'fail when a limit does not exist')
+    .option('--allow-missing', 'run unguarded (with a warning) for limits that do not exist, instead of failing')
     .action(async (names: string, command: string[], flags: RunFlags) => {
-      const slots = openCoordinator(global())
+      // A typo must not run the command unguarded: missing limits fail unless asked.
+      const list = names.split(',').map((name) => name.trim())
+      const slots = openCoordinator(global(), {
+        onWarning: (message) =>
+          process.stderr.write(`pgslots: warning: ${message.replace(/\(.*strict.*\)$/, '(--allow-missing was given)')}\n`),
+      })
       const waiting = new AbortController()
       const giveUp = () => waiting.abort(new Error('interrupted while waiting for slots'))
       process.once('SIGINT', giveUp)
       process.once('SIGTERM', giveUp)
       try {
-        const lease = await slots.acquire(names.split(','), {
+        const lease = await slots.acquire(list, {
           occupy: flags.occupy,
           signal: waiting.signal,
+          strict: !flags.allowMissing,
           ...(flags.timeout !== undefined && { timeoutMs: flags.timeout }),
           ...(flags.ttl !== undefined && { ttlMs: flags.ttl }),
-          ...(flags.strict && { strict: true }),
         })
         process.off('SIGINT', giveUp)
         process.off('SIGTERM', giveUp)

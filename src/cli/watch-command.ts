@@ -21,10 +21,10 @@ export async function renderFrame(slots: Coordinator, prefix?: string): Promise<
     slots.db.selectFrom('waiting').select(['ticket', 'names', 'occupy', 'holder', 'created_at']).orderBy('ticket').limit(50).execute(),
   ])
   const now = Date.now()
-  const lines = [`pgslots ${slots.schema} — ${new Date().toISOString()}`, '', 'LIMITS']
+  const lines = [`pgslots watch: schema ${slots.schema}, ${new Date().toISOString()}`, '', 'LIMITS']
   for (const l of limits) {
     const state = l.active ? '' : ' (inactive)'
-    lines.push(`  ${l.name.padEnd(28)} ${bar(l.used, l.slots)} ${l.used}/${l.slots} used, ${l.waiting} waiting, ${l.denied} denied${state}`)
+    lines.push(`  ${l.name.padEnd(28)} ${bar(l.used, l.slots)} ${l.used}/${l.slots} used, ${l.waiting} waiting, ${l.denied} slots not granted at once${state}`)
   }
   lines.push('', 'HOLDERS')
   for (const h of leases) {
@@ -48,7 +48,7 @@ export function registerWatchCommand(program: Command, global: () => GlobalOptio
     .option('--interval <ms>', 'refresh interval', parseInteger, 1000)
     .option('--once', 'print one frame and exit')
     .action(async (flags: { prefix?: string; interval: number; once?: boolean }) => {
-      const slots = openCoordinator(global())
+      const slots = openCoordinator(global(), { listen: false })
       let stopped = false
       const stop = () => {
         stopped = true

@@ -1,30 +1,13 @@
-import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runCli } from '../helpers/cli.js'
 import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
 
-const cli = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url))
-
-interface Result {
-  code: number | null
-  stdout: string
-  stderr: string
-}
 
 describe('pgslots CLI (built, as a real process)', () => {
   let t: TestSchema
-  const run = (args: string[], env: Record<string, string> = {}): Promise<Result> =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [cli, '--schema', t.schema, ...args], {
-        env: { ...process.env, DATABASE_URL: t.url, ...env },
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (c) => (stdout += c))
-      child.stderr.on('data', (c) => (stderr += c))
-      child.on('close', (code) => resolve({ code, stdout, stderr }))
-    })
+  const run = (args: string[], env: Record<string, string> = {}) =>
+    runCli(['--schema', t.schema, ...args], { ...process.env, DATABASE_URL: t.url, ...env })
 
   beforeAll(async () => {
     t = await createTestSchema({ migrate: false })
