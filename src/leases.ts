@@ -38,7 +38,7 @@ export class Leases {
    * @example
    * for (const l of await slots.leases.list({ limit: 'gpu:gpu-1' })) console.log(l.fencingToken, l.holder)
    */
-  async list(options: { limit?: string } = {}): Promise<LeaseInfo[]> {
+  async list(options: { limit?: string | undefined } = {}): Promise<LeaseInfo[]> {
     checkKnownKeys('options', options, ['limit'])
     let query = this.#db
       // The view (live leases only), so a reader role can list them too.

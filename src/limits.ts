@@ -24,8 +24,8 @@ export interface LimitInfo {
 
 export interface LimitSettings {
   slots: number
-  active?: boolean
-  slotDecayPerSecond?: number
+  active?: boolean | undefined
+  slotDecayPerSecond?: number | undefined
 }
 
 const settingKeys = ['slots', 'active', 'slotDecayPerSecond'] as const
@@ -134,7 +134,7 @@ export class Limits {
    * @example
    * const gpus = await slots.limits.list({ prefix: 'gpu:' })
    */
-  async list(options: { prefix?: string } = {}): Promise<LimitInfo[]> {
+  async list(options: { prefix?: string | undefined } = {}): Promise<LimitInfo[]> {
     checkKnownKeys('options', options, ['prefix'])
     let query = this.#db.selectFrom('limit_status').selectAll().orderBy('name')
     if (options.prefix !== undefined) {

@@ -7,36 +7,36 @@ export type Holder = string | Record<string, unknown>
 
 export interface CoordinatorOptions {
   /** PostgreSQL URL; defaults to `DATABASE_URL`, then the `PG*` environment variables. */
-  connectionString?: string
+  connectionString?: string | undefined
   /** A pool of yours to use instead of opening one; pgslots never closes it. */
-  pool?: pg.Pool
+  pool?: pg.Pool | undefined
   /** Schema of the pgslots tables and functions (lowercase identifier). Default `pgslots`. */
-  schema?: string
+  schema?: string | undefined
   /** Recorded on every lease. Default `${hostname}:${pid}`. */
-  holder?: Holder
+  holder?: Holder | undefined
   /** Use LISTEN/NOTIFY for handoff. `false` (or a pooler that drops notifications) means polling. */
-  listen?: boolean
+  listen?: boolean | undefined
   /** Direct (non-pooled) URL for the LISTEN connection when `connectionString` points at a pooler. */
-  listenConnectionString?: string
+  listenConnectionString?: string | undefined
   /** Run the leader-elected in-process reaper. Default true. */
-  reaper?: boolean
+  reaper?: boolean | undefined
   /** How often the in-process reaper runs. Default 5000 ms. */
-  reaperIntervalMs?: number
+  reaperIntervalMs?: number | undefined
   /** Default lease time-to-live. Default 30000 ms. */
-  ttlMs?: number
+  ttlMs?: number | undefined
   /** How often this process heartbeats its waiters and re-checks them. Default 1000 ms. */
-  pollIntervalMs?: number
+  pollIntervalMs?: number | undefined
   /**
    * Where leases are renewed: `'thread'` (default) renews from a worker thread with a
    * connection of its own, so a holder whose event loop is blocked by CPU-bound work keeps
    * its slots while the process lives; `'event-loop'` renews on the caller's event loop
    * (one connection fewer, but a loop blocked past the trust window loses the lease).
    */
-  renewIn?: 'thread' | 'event-loop'
+  renewIn?: 'thread' | 'event-loop' | undefined
   /** Connections in the pool opened by pgslots. Default 10. */
-  maxConnections?: number
+  maxConnections?: number | undefined
   /** Receives warnings (missing limits, lowered slots...). Default `console.warn`. */
-  onWarning?: (message: string) => void
+  onWarning?: ((message: string) => void) | undefined
 }
 
 /** @internal */

@@ -5,11 +5,11 @@ import type { SqlContext } from './context.js'
 /** Existing database roles to give pgslots access to (see migrations/0006_roles.sql). */
 export interface RoleGrants {
   /** May acquire, take rate budget, wait, renew, release and reap. */
-  worker?: string
+  worker?: string | undefined
   /** May only SELECT the dashboard views. */
-  reader?: string
+  reader?: string | undefined
   /** Worker + reader, plus limits administration, revoke and SELECT on the tables. */
-  admin?: string
+  admin?: string | undefined
 }
 
 /** Grants pgslots access to roles; run it as the schema owner. @internal */
