@@ -5,6 +5,8 @@ import { type DatabaseTarget, UsageError } from './errors.js'
 export interface GlobalOptions {
   databaseUrl?: string
   schema: string
+  /** True when --schema was given (the demo otherwise keeps to a schema of its own). */
+  schemaGiven?: boolean
   json?: boolean
 }
 

@@ -1,43 +1,60 @@
 import type { Command } from 'commander'
-import { type Phase, runImagePipeline } from '../demo/image-pipeline.js'
+import { type Phase, runPipeline } from '../demo/pipeline.js'
 import { renderTimeline, summarize } from '../demo/timeline.js'
 import { startEmbeddedPostgres } from '../embedded-postgres.js'
-import { type GlobalOptions, openCoordinator } from './context.js'
+import { databaseTarget, type GlobalOptions, openCoordinator } from './context.js'
+import { UsageError } from './errors.js'
 import { parseNumber } from './parse.js'
 
-function progressLine(phases: Map<string, Phase[]>, elapsedMs: number): string {
-  const parts = [...phases].map(([worker, list]) => {
-    const n = (p: Phase) => list.filter((x) => x === p).length
-    return `${worker}: ${n('download')} downloading, ${n('wait')} waiting, ${n('gpu')} on GPU, ${n('save')} saving, ${n('done')} done`
-  })
+const workers = ['gpu-1', 'gpu-2']
+const flowsPerWorker = 10
+const gpuSlots = 2
+
+function progressLine(phases: Map<string, Record<Phase, number>>, elapsedMs: number): string {
+  const parts = [...phases].map(
+    ([worker, n]) => `${worker}: ${n.download} downloading, ${n.wait} waiting, ${n.gpu} on GPU, ${n.save} saving, ${n.done} done`,
+  )
   return `t=${(elapsedMs / 1000).toFixed(1)}s  ${parts.join(' | ')}`
 }
 
-/** `pgslots demo`: the image pipeline on an embedded PostgreSQL (or DATABASE_URL). */
+/** `pgslots demo`: the image pipeline example in real processes, on an embedded PostgreSQL or DATABASE_URL. */
 export function registerDemoCommand(program: Command, global: () => GlobalOptions): void {
   program
     .command('demo')
-    .description('image pipeline: 2 workers × 10 flows, GPU limit 2 per worker, on an embedded PostgreSQL')
+    .description(
+      `image pipeline: ${workers.length} worker processes × ${flowsPerWorker} flow processes, GPU limit ${gpuSlots} per worker (schema pgslots_demo unless --schema)`,
+    )
     .option('--speed <factor>', 'time scale (2 = twice as fast)', parseNumber, 1)
     .action(async (flags: { speed: number }) => {
-      if (!(flags.speed > 0 && flags.speed <= 100)) throw Object.assign(new Error('--speed: must be between 0 and 100'), { usage: true })
-      const url = global().databaseUrl ?? process.env.DATABASE_URL
+      if (!(flags.speed > 0 && flags.speed <= 100)) throw new UsageError('--speed: must be between 0 and 100')
+      // Never the user's own limits: a schema of its own unless told otherwise.
+      const schema = global().schemaGiven ? global().schema : 'pgslots_demo'
+      const configured = global().databaseUrl ?? process.env.DATABASE_URL
       let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined
-      if (!url) {
+      if (configured) {
+        const { where } = databaseTarget(global())
+        process.stdout.write(`using schema ${schema} in ${where} (your other schemas are untouched; --schema to choose)\n`)
+      } else {
         process.stdout.write('starting an embedded PostgreSQL (set DATABASE_URL to use yours)…\n')
         embedded = await startEmbeddedPostgres()
       }
-      const slots = openCoordinator({ ...global(), databaseUrl: url ?? embedded?.url })
+      const url = configured ?? embedded!.url
+      const slots = openCoordinator({ ...global(), schema, databaseUrl: url }, { listen: false })
       try {
         await slots.migrate()
+        process.stdout.write(`${workers.length} workers start ${flowsPerWorker} flow processes each…\n`)
         const tty = process.stdout.isTTY
+        const started = performance.now()
         let lastPrinted = -1000
-        const records = await runImagePipeline(slots, {
-          workers: ['gpu-1', 'gpu-2'],
-          flowsPerWorker: 10,
-          gpuSlots: 2,
+        const records = await runPipeline(slots, {
+          url,
+          schema,
+          workers,
+          flowsPerWorker,
+          gpuSlots,
           speed: flags.speed,
-          onProgress: (phases, elapsed) => {
+          onProgress: (phases) => {
+            const elapsed = performance.now() - started
             if (tty) process.stdout.write(`\r\x1b[2K${progressLine(phases, elapsed)}`)
             else if (elapsed - lastPrinted >= 1000) {
               lastPrinted = elapsed
@@ -46,7 +63,8 @@ export function registerDemoCommand(program: Command, global: () => GlobalOption
           },
         })
         if (tty) process.stdout.write('\n')
-        process.stdout.write(`\n${renderTimeline(records)}\n\n${summarize(records, 2, 10).join('\n')}\n`)
+        process.stdout.write('\nfrom the history table:\n')
+        process.stdout.write(`${renderTimeline(records)}\n\n${summarize(records, gpuSlots, flowsPerWorker).join('\n')}\n`)
       } finally {
         await slots.close()
         await embedded?.stop()

@@ -42,7 +42,12 @@ const global = (): GlobalOptions => {
   const chain: Command[] = []
   for (let c: Command | null = running; c; c = c.parent) chain.unshift(c)
   const { databaseUrl, schema, json } = Object.assign({}, ...chain.map((c) => c.opts())) as Partial<GlobalOptions>
-  return { ...(databaseUrl === undefined ? {} : { databaseUrl }), schema: schema ?? 'pgslots', ...(json ? { json } : {}) }
+  return {
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
+    schema: schema ?? 'pgslots',
+    ...(schema === undefined ? {} : { schemaGiven: true }),
+    ...(json ? { json } : {}),
+  }
 }
 registerAdminCommands(program, global)
 registerLimitCommands(program, global)

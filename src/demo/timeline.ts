@@ -1,8 +1,24 @@
-import { type FlowRecord, maxOverlap, type Phase } from './image-pipeline.js'
+import type { FlowRecord, Phase } from './pipeline.js'
+
+/** Largest number of intervals open at the same time. */
+export function maxOverlap(intervals: Array<[number, number]>): number {
+  const edges = intervals.flatMap(([a, b]) => [
+    [a, 1],
+    [b, -1],
+  ]) as Array<[number, number]>
+  edges.sort((x, y) => x[0] - y[0] || x[1] - y[1]) // an end before a start at the same instant
+  let open = 0
+  let max = 0
+  for (const [, delta] of edges) {
+    open += delta
+    max = Math.max(max, open)
+  }
+  return max
+}
 
 const symbol: Record<Phase, string> = { download: 'd', wait: '.', gpu: 'G', save: 's', done: ' ' }
 
-/** Per worker and flow, one character per time step: d download, . waiting for the GPU, G on GPU, s save. */
+/** Per worker and flow (from history), one character per time step: d download, . waiting for the GPU, G on GPU, s save. */
 export function renderTimeline(records: FlowRecord[], width = 64): string {
   const end = Math.max(...records.map((r) => r.saveEnd))
   const step = end / width
@@ -26,6 +42,7 @@ export function summarize(records: FlowRecord[], gpuSlots: number, flowsPerWorke
     const mine = records.filter((r) => r.worker === worker)
     const gpu = maxOverlap(mine.map((r) => [r.gpuStart, r.gpuEnd]))
     const downloads = maxOverlap(mine.map((r) => [r.downloadStart, r.downloadEnd]))
-    return `${worker}: max ${gpu} concurrent on GPU (limit ${gpuSlots}), ${mine.length}/${flowsPerWorker} flows done, downloads overlapped: ${downloads}`
+    const processes = new Set(mine.map((r) => r.pid)).size
+    return `${worker}: max ${gpu} concurrent on GPU (limit ${gpuSlots}), ${mine.length}/${flowsPerWorker} flows done, downloads overlapped: ${downloads}, ${processes} flow processes`
   })
 }

@@ -27,7 +27,7 @@ describe('pgslots CLI (built, as a real process)', () => {
       ['api:x', false],
       ['gpu:gpu-1', true],
     ])
-    expect((await run(['limit', 'ls', '--prefix', 'gpu:'])).stdout).toMatch(/gpu:gpu-1\s+2\s+0\s+true/)
+    expect((await run(['limit', 'ls', '--prefix', 'gpu:'])).stdout).toMatch(/gpu:gpu-1\s+2\s+0\s+0\s+true/)
     expect(JSON.parse((await run(['--json', 'limit', 'update', 'gpu:gpu-1', '--slots', '3'])).stdout).slots).toBe(3)
     expect(JSON.parse((await run(['--json', 'limit', 'enable', 'api:x'])).stdout).active).toBe(true)
     expect(JSON.parse((await run(['--json', 'limit', 'disable', 'api:x'])).stdout).active).toBe(false)
@@ -101,13 +101,28 @@ describe('pgslots CLI (built, as a real process)', () => {
     expect(cron.stderr).toMatch(/^pgslots: .*pg_cron.*\n$/)
   })
 
-  it('runs the demo and shows the GPU limit held while downloads overlap', async () => {
-    const demo = await run(['demo', '--speed', '10'])
-    expect(demo.code).toBe(0)
-    expect(demo.stdout).toMatch(/gpu-1: max 2 concurrent on GPU \(limit 2\), 10\/10 flows done, downloads overlapped: 10/)
-    expect(demo.stdout).toMatch(/gpu-2: max 2 concurrent on GPU \(limit 2\), 10\/10 flows done, downloads overlapped: 10/)
-    expect(demo.stdout).toMatch(/flow\s+\d+ \|d+\.*G+s+ *\|/)
-  }, 60_000)
+  it('runs the demo in real processes, in a schema of its own, and shows the GPU limit held while downloads overlap', async () => {
+    // No --schema: the demo must keep to pgslots_demo, away from the user's limits.
+    const demo = await runCli(['demo', '--speed', '4'], { ...process.env, DATABASE_URL: t.url })
+    try {
+      expect(demo.stderr).toBe('')
+      expect(demo.code).toBe(0)
+      expect(demo.stdout).toMatch(/^using schema pgslots_demo in /)
+      for (const worker of ['gpu-1', 'gpu-2']) {
+        expect(demo.stdout).toMatch(
+          new RegExp(`${worker}: max 2 concurrent on GPU \\(limit 2\\), 10/10 flows done, downloads overlapped: 10, 10 flow processes`),
+        )
+      }
+      expect(demo.stdout).toMatch(/from the history table:\n/)
+      expect(demo.stdout).toMatch(/flow\s+\d+ \|d+\.*G+s+ *\|/)
+      const [row] = await t.query<{ n: number }>(
+        `SELECT count(DISTINCT holder->>'pid')::int AS n FROM pgslots_demo.history WHERE kind = 'released'`,
+      )
+      expect(row?.n).toBe(20)
+    } finally {
+      await t.sql.query('DROP SCHEMA IF EXISTS pgslots_demo CASCADE')
+    }
+  }, 90_000)
 
   it('takes the global options after the subcommand too, and prints its version', async () => {
     const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
