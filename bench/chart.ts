@@ -40,7 +40,7 @@ export function contentionChart(results: ContentionResult[], title: string): str
     parts.push(`<line x1="${x}" y1="${top}" x2="${x}" y2="${axisY - 10}" stroke="#ddd"/>`)
     parts.push(`<text x="${x}" y="${axisY}" text-anchor="middle" fill="#555">${ms}</text>`)
   }
-  // The DESIGN targets: handoff p50 0.5 ms, utilisation 90 %.
+  // The targets: handoff p50 0.5 ms, utilisation 90 %.
   const target = (x: number, label: string) =>
     parts.push(
       `<line x1="${x.toFixed(1)}" y1="${top - 4}" x2="${x.toFixed(1)}" y2="${axisY - 10}" stroke="#e6550d" stroke-dasharray="4 3"/>`,

@@ -1,4 +1,4 @@
-// npm run bench: the DESIGN §9 scenarios side by side with the physical limit and peers.
+// npm run bench: the performance scenarios side by side with the physical limit and peers.
 // Uses DATABASE_URL, or starts an embedded PostgreSQL; redis-semaphore runs against a
 // redis-server of its own (skipped with a message where it is not installed).
 // Writes bench/results/latest.{json,md} and chart.svg. BENCH_RUNS (3), BENCH_SECONDS (10).

@@ -5,7 +5,7 @@ import { LimitNotFoundError } from './errors.js'
 import type { SqlContext } from './sql/context.js'
 import { checkBoolean, checkInteger, checkKnownKeys, checkLimitName, checkNumber, invalid } from './validate.js'
 
-/** A limit as users see it (DESIGN §1). */
+/** A limit as users see it. */
 export interface LimitInfo {
   name: string
   slots: number

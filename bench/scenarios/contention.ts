@@ -1,4 +1,4 @@
-// Contention (DESIGN §9 row 2): `loops` workers take a slot of a limit, hold it `holdMs`,
+// Contention: `loops` workers take a slot of a limit, hold it `holdMs`,
 // give it back, for `seconds` — in one process, or spread over OS processes.
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'

@@ -1,4 +1,4 @@
-// Crash handoff (DESIGN §9 row 3): a holder process with ttl 2 s is SIGKILLed while this
+// Crash handoff: a holder process with ttl 2 s is SIGKILLed while this
 // process waits for the slot; how long after the kill, and after the lease's expiry (both in
 // database time), does the waiter hold it?
 import { spawn } from 'node:child_process'

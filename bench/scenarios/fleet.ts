@@ -1,4 +1,4 @@
-// Fleet (DESIGN §9 row 4): the contention scenario beside `size` other coordinators in
+// Fleet: the contention scenario beside `size` other coordinators in
 // other processes, each listening and waiting on a limit of its own. Every grant NOTIFYs
 // only its waiter's process, so the fleet should cost little; the ratio to the run alone
 // says how little.

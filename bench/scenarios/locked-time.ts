@@ -1,4 +1,4 @@
-// Time the limit row is locked per cycle (DESIGN §9 row 3): the database time of one
+// Time the limit row is locked per cycle: the database time of one
 // acquire and one release, from pg_stat_statements. Cycles run one at a time, so no call
 // waits for a lock and the time is all work done while holding it (plus the few checks
 // before it). A contended cycle is what every waiter of a busy limit pays for: an acquire

@@ -1,4 +1,4 @@
-// Scale (DESIGN §9 rows 4–5): many waiters on one limit over 4 processes (database calls
+// Scale: many waiters on one limit over 4 processes (database calls
 // per grant must not grow with the queue), and acquire latency with 100,000 limits and
 // 100,000 live leases against the 10-limit case.
 import pg from 'pg'

@@ -1,4 +1,4 @@
-// An in-memory model of pgslots' concurrency limits (DESIGN §1–2), for model-based tests:
+// An in-memory model of pgslots' concurrency limits, for model-based tests:
 // what a request should get, and what the counters should read afterwards.
 
 export interface ModelLimit {
