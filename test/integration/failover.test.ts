@@ -14,7 +14,9 @@ interface Event {
 }
 
 const schema = 'failover'
-const ttlMs = 2000
+// Leases survive a failover that completes within their ttl (less one renewal interval):
+// 6 s leaves room for a promotion on a busy test machine.
+const ttlMs = 6000
 let cleanups: (() => Promise<unknown>)[] = []
 afterEach(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {})
