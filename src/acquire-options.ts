@@ -14,6 +14,12 @@ export interface AcquireOptions {
   signal?: AbortSignal | undefined
   /** Recorded on the lease instead of the coordinator's holder. */
   holder?: Holder | undefined
+  /**
+   * Place in line, -1000 to 1000 (default 0): on each limit, waiters of higher priority are
+   * served first, FIFO among equal priorities. Strict: a steady stream of higher priorities
+   * can starve lower ones.
+   */
+  priority?: number | undefined
 }
 
 /** rateLimit() holds nothing, so it has no ttl. */
@@ -27,11 +33,12 @@ export interface CheckedAcquireOptions {
   strict: boolean
   signal: AbortSignal | undefined
   holder: Holder | undefined
+  priority: number
 }
 
-const acquireKeys = ['occupy', 'timeoutMs', 'ttlMs', 'strict', 'signal', 'holder'] as const
+const acquireKeys = ['occupy', 'timeoutMs', 'ttlMs', 'strict', 'signal', 'holder', 'priority'] as const
 /** @internal */
-export const rateLimitKeys = ['occupy', 'timeoutMs', 'strict', 'signal', 'holder'] as const
+export const rateLimitKeys = ['occupy', 'timeoutMs', 'strict', 'signal', 'holder', 'priority'] as const
 
 /** Defaults and validation of acquire/tryAcquire/concurrency/rateLimit options. @internal */
 export function checkAcquireOptions(
@@ -54,5 +61,7 @@ export function checkAcquireOptions(
     invalid('signal', 'must be an AbortSignal', options.signal)
   }
   if (options.holder !== undefined) checkHolder('holder', options.holder)
-  return { occupy, ttlMs, timeoutMs, strict, signal: options.signal, holder: options.holder }
+  const priority = options.priority ?? 0
+  checkInteger('priority', priority, -1000, 1000)
+  return { occupy, ttlMs, timeoutMs, strict, signal: options.signal, holder: options.holder, priority }
 }

@@ -281,7 +281,7 @@ export class Coordinator {
     for (;;) {
       const sentAt = performance.now()
       const listenerPid = this.#listener?.pid ?? null
-      const row = await ask({ names: list, occupy: o.occupy, strict: o.strict, holder, wait, heartbeatMs, listenerPid })
+      const row = await ask({ names: list, occupy: o.occupy, strict: o.strict, holder, wait, heartbeatMs, listenerPid, priority: o.priority })
       this.#warnMissing(row.missing)
       if (row.status === 'busy') return null
       if (row.status === 'acquired') return { row, sentAt, signal }

@@ -73,8 +73,8 @@ export function registerLimitCommands(program: Command, global: () => GlobalOpti
       const { info, holders, waiters } = await withCoordinator(global(), async (s) => ({
         info: await s.limits.get(name),
         holders: await s.leases.list({ limit: name }),
-        waiters: (await s.db.selectFrom('waiting').selectAll().where(sql<boolean>`${name} = ANY (queues)`).orderBy('ticket').execute()).map(
-          (w) => ({ ticket: w.ticket, names: w.names, occupy: w.occupy, holder: w.holder, waitingSince: w.created_at }),
+        waiters: (await s.db.selectFrom('waiting').selectAll().where(sql<boolean>`${name} = ANY (queues)`).orderBy('priority', 'desc').orderBy('ticket').execute()).map(
+          (w) => ({ ticket: w.ticket, priority: w.priority, names: w.names, occupy: w.occupy, holder: w.holder, waitingSince: w.created_at }),
         ),
       }))
       if (global().json) return printObject(global(), { ...info, holders, waiters })
@@ -82,7 +82,7 @@ export function registerLimitCommands(program: Command, global: () => GlobalOpti
       process.stdout.write(`\nholders (${holders.length})\n`)
       if (holders.length) printRows(global(), holders as unknown as Array<Record<string, unknown>>, ['fencingToken', 'occupy', 'holder', 'names', 'acquiredAt', 'expiresAt'])
       process.stdout.write(`\nwaiters (${waiters.length}, in order)\n`)
-      if (waiters.length) printRows(global(), waiters, ['ticket', 'occupy', 'holder', 'names', 'waitingSince'])
+      if (waiters.length) printRows(global(), waiters, ['ticket', 'priority', 'occupy', 'holder', 'names', 'waitingSince'])
     })
 
   limit

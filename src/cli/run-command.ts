@@ -8,6 +8,7 @@ interface RunFlags {
   timeout?: number
   ttl?: number
   allowMissing?: boolean
+  priority?: number
 }
 
 /**
@@ -23,6 +24,7 @@ export function registerRunCommand(program: Command, global: () => GlobalOptions
     .option('-n, --occupy <n>', 'slots to take on each limit', parseInteger, 1)
     .option('--timeout <ms>', 'give up waiting for the slots after this long', parseInteger)
     .option('--ttl <ms>', 'lease ttl (renewed every ttl/3)', parseInteger)
+    .option('--priority <n>', 'place in line, -1000 to 1000: higher is served first (default 0)', parseInteger)
     .option('--allow-missing', 'run unguarded (with a warning) for limits that do not exist, instead of failing')
     .action(async (names: string, command: string[], flags: RunFlags) => {
       // A typo must not run the command unguarded: missing limits fail unless asked.
@@ -40,6 +42,7 @@ export function registerRunCommand(program: Command, global: () => GlobalOptions
           occupy: flags.occupy,
           signal: waiting.signal,
           strict: !flags.allowMissing,
+          ...(flags.priority !== undefined && { priority: flags.priority }),
           ...(flags.timeout !== undefined && { timeoutMs: flags.timeout }),
           ...(flags.ttl !== undefined && { ttlMs: flags.ttl }),
         })

@@ -18,7 +18,7 @@ export async function renderFrame(slots: Coordinator, prefix?: string): Promise<
   const [limits, leases, waiting] = await Promise.all([
     limitsQuery.execute(),
     slots.db.selectFrom('active_leases').select(['fencing_token', 'names', 'occupy', 'holder', 'expires_at']).orderBy('fencing_token').limit(50).execute(),
-    slots.db.selectFrom('waiting').select(['ticket', 'names', 'occupy', 'holder', 'created_at']).orderBy('ticket').limit(50).execute(),
+    slots.db.selectFrom('waiting').select(['ticket', 'names', 'occupy', 'holder', 'created_at', 'priority']).orderBy('priority', 'desc').orderBy('ticket').limit(50).execute(),
   ])
   const now = Date.now()
   const lines = [`pgslots watch: schema ${slots.schema}, ${new Date().toISOString()}`, '', 'LIMITS']
@@ -34,7 +34,8 @@ export async function renderFrame(slots: Coordinator, prefix?: string): Promise<
   lines.push('', 'WAITING')
   for (const w of waiting) {
     const age = ((now - new Date(w.created_at).getTime()) / 1000).toFixed(1)
-    lines.push(`  ticket ${w.ticket} ${holderText(w.holder)} wants ${w.occupy} on ${w.names.join(', ')} for ${age}s`)
+    const priority = w.priority === 0 ? '' : ` (priority ${w.priority})`
+    lines.push(`  ticket ${w.ticket} ${holderText(w.holder)} wants ${w.occupy} on ${w.names.join(', ')} for ${age}s${priority}`)
   }
   return { text: `${lines.join('\n')}\n`, data: { limits, leases, waiting } }
 }

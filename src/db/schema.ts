@@ -72,6 +72,7 @@ export interface WaitersTable {
   asked_at: Timestamp
   expires_at: Timestamp
   listener_pid: number | null
+  priority: Generated<number>
 }
 
 type HistoryKind = 'released' | 'expired' | 'revoked' | 'cancelled' | 'denied' | 'limit_changed' | 'limit_deleted'
@@ -138,6 +139,7 @@ export interface WaitingView {
   holder: unknown
   created_at: Date
   wait_age: unknown
+  priority: number
 }
 
 export interface LeaseHistoryView {

@@ -29,6 +29,7 @@ export interface AcquireArgs {
   heartbeatMs: number
   /** Backend pid of this process's LISTEN connection: the database cancels the waiter when it exits. */
   listenerPid: number | null
+  priority: number
 }
 
 /** Waits before each retry of an acquire whose answer was lost. */
@@ -54,6 +55,7 @@ export async function acquireSlots(ctx: SqlContext, a: AcquireArgs): Promise<Acq
         interval(a.heartbeatMs),
         a.listenerPid,
         requestId,
+        a.priority,
       ])
     } catch (error) {
       const delay = RETRY_DELAYS_MS[attempt]

@@ -12,5 +12,6 @@ export function takeBudget(ctx: SqlContext, a: Omit<AcquireArgs, 'ttlMs'>): Prom
     a.strict,
     interval(a.heartbeatMs),
     a.listenerPid,
+    a.priority,
   ])
 }

@@ -106,7 +106,7 @@ describe('pgslots CLI behaviour (built, as real processes)', () => {
     expect(text.stdout).not.toMatch(/\[object Object\]/)
     expect(text.stdout).toMatch(/holders \(2\)/)
     expect(text.stdout).toMatch(/inspect-host/)
-    expect(text.stdout).toMatch(/waiters \(1, in order\)\n.*\n\d+\s+1\s+queued-one/)
+    expect(text.stdout).toMatch(/waiters \(1, in order\)\n.*\n\d+\s+0\s+1\s+queued-one/)
     const json = JSON.parse((await run(['limit', 'inspect', 'cli:gpu', '--json'])).stdout)
     expect(json).toMatchObject({ name: 'cli:gpu', activeSlots: 2, waiting: 1 })
     expect(typeof json.holders[0].fencingToken).toBe('string')

@@ -1,7 +1,8 @@
 -- Validates the arguments of a slot request and returns the distinct names, sorted (the
 -- order limit rows are locked in). Runs before any lock is taken; a single name, the
 -- common case, is checked without a query.
-CREATE OR REPLACE FUNCTION _check_request(p_names text[], p_occupy integer, p_ttl interval, p_heartbeat interval)
+CREATE OR REPLACE FUNCTION _check_request(p_names text[], p_occupy integer, p_ttl interval, p_heartbeat interval,
+                                          p_priority integer)
 RETURNS text[] LANGUAGE plpgsql AS $$
 DECLARE
   v_bad text;
@@ -11,6 +12,9 @@ BEGIN
   END IF;
   IF p_occupy IS NULL OR p_occupy < 1 THEN
     RAISE EXCEPTION USING ERRCODE = 'PS400', MESSAGE = format('occupy: must be an integer >= 1, got %s', p_occupy);
+  END IF;
+  IF p_priority IS NULL OR p_priority NOT BETWEEN -1000 AND 1000 THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS400', MESSAGE = format('priority: must be an integer from -1000 to 1000, got %s', p_priority);
   END IF;
   IF p_ttl IS NULL OR p_ttl < interval '100 milliseconds' OR p_ttl > interval '7 days' THEN
     PERFORM _check_interval('ttl', p_ttl);

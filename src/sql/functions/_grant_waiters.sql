@@ -1,5 +1,5 @@
 -- Hands free slots of the given (locked) limits to their queues' heads, in the same
--- transaction: FIFO, stopping at the first head that does not fit (no barging, no
+-- transaction: in line order (priority, then FIFO), stopping at the first head that does not fit (no barging, no
 -- starvation of large requests). One index probe finds each head; after a grant that
 -- leaves a concurrency limit full, nobody else can fit and the queue is not probed again.
 -- Returns how many waiters were granted.
@@ -13,7 +13,7 @@ DECLARE
 BEGIN
   WHILE v_i <= cardinality(v_queues) LOOP
     LOOP
-      SELECT * INTO v_head FROM waiters WHERE queue = v_queues[v_i] ORDER BY ticket LIMIT 1;
+      SELECT * INTO v_head FROM waiters WHERE queue = v_queues[v_i] ORDER BY priority DESC, ticket LIMIT 1;
       EXIT WHEN NOT FOUND;
       v_outcome := _try_grant(v_head);
       IF v_outcome = 'blocked' THEN

@@ -20,7 +20,7 @@ DECLARE
 BEGIN
   IF cardinality(p_limits) = 1 AND v_limit.active AND v_limit.slot_decay_per_second = 0
      AND v_limit.active_slots <= v_limit.slots THEN
-    SELECT * INTO v_head FROM waiters WHERE queue = v_limit.name ORDER BY ticket LIMIT 1;
+    SELECT * INTO v_head FROM waiters WHERE queue = v_limit.name ORDER BY priority DESC, ticket LIMIT 1;
     v_probed := true;
     v_in_place := FOUND AND v_head.occupy = p_ended.occupy AND v_head.names = p_ended.counted
                   AND v_head.expires_at > p_now AND NOT _listener_gone(v_head.listener_pid);

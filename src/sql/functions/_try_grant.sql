@@ -13,7 +13,7 @@ DECLARE
   v_full boolean;
   v_counted text[];
 BEGIN
-  IF cardinality(p_waiter.queues) > 1 AND NOT _is_first_in_line(p_waiter.queues, p_waiter.ticket) THEN
+  IF cardinality(p_waiter.queues) > 1 AND NOT _is_first_in_line(p_waiter.queues, p_waiter.priority, p_waiter.ticket) THEN
     RETURN 'blocked';
   END IF;
   IF cardinality(p_waiter.names) > 1 AND NOT _try_lock_limits(p_waiter.names) THEN

@@ -10,10 +10,11 @@
 CREATE OR REPLACE FUNCTION acquire(p_names text[], p_occupy integer, p_ttl interval,
                                    p_holder jsonb DEFAULT '{}', p_wait boolean DEFAULT false,
                                    p_strict boolean DEFAULT false, p_heartbeat interval DEFAULT '15 seconds',
-                                   p_listener_pid integer DEFAULT NULL, p_request_id uuid DEFAULT NULL)
+                                   p_listener_pid integer DEFAULT NULL, p_request_id uuid DEFAULT NULL,
+                                   p_priority integer DEFAULT 0)
 RETURNS acquire_result LANGUAGE plpgsql AS $$
 DECLARE
-  v_names text[] := _check_request(p_names, p_occupy, p_ttl, p_heartbeat);
+  v_names text[] := _check_request(p_names, p_occupy, p_ttl, p_heartbeat, p_priority);
   v_holder jsonb := coalesce(p_holder, '{}');
   v_limits limits[];
   v_limit limits;
@@ -72,7 +73,8 @@ BEGIN
   v_now := clock_timestamp();
   FOREACH v_limit IN ARRAY v_limits LOOP
     CONTINUE WHEN NOT v_limit.active;
-    IF EXISTS (SELECT 1 FROM waiters WHERE queue = v_limit.name) THEN
+    -- No barging: anyone waiting ahead in line (same or higher priority) keeps its turn.
+    IF EXISTS (SELECT 1 FROM waiters WHERE queue = v_limit.name AND priority >= p_priority) THEN
       v_first := false;
       v_blocked := v_blocked || v_limit.name;
     ELSIF NOT _has_room(v_limit, p_occupy, v_now) THEN
@@ -108,9 +110,9 @@ BEGIN
     v_result.waiter_id := coalesce(p_request_id, gen_random_uuid());
     v_result.ticket := nextval('waiter_ticket_seq');
     INSERT INTO waiters (queue, ticket, id, queues, names, occupy, holder, ttl, heartbeat, asked_at,
-                         expires_at, listener_pid)
+                         expires_at, listener_pid, priority)
     SELECT q, v_result.ticket, v_result.waiter_id, v_active, v_found, p_occupy, v_holder, p_ttl,
-           p_heartbeat, v_now, v_now + p_heartbeat, p_listener_pid
+           p_heartbeat, v_now, v_now + p_heartbeat, p_listener_pid, p_priority
     FROM unnest(v_active) AS q;
     IF v_first THEN
       v_result.next_expiry := _next_wake(v_active, p_occupy);

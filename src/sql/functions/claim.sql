@@ -11,7 +11,7 @@ DECLARE
   v_result acquire_result;
 BEGIN
   SELECT * INTO v_waiter FROM waiters WHERE id = p_waiter_id LIMIT 1;
-  IF FOUND AND _is_first_in_line(v_waiter.queues, v_waiter.ticket) THEN
+  IF FOUND AND _is_first_in_line(v_waiter.queues, v_waiter.priority, v_waiter.ticket) THEN
     PERFORM 1 FROM limits WHERE name = ANY (v_waiter.names) ORDER BY name FOR UPDATE;
     PERFORM _expire_leases_on(v_waiter.queues);
     PERFORM _grant_waiters(v_waiter.queues);
@@ -24,7 +24,7 @@ BEGIN
     v_result.waiter_id := v_waiter.id;
     v_result.ticket := v_waiter.ticket;
     v_result.names := v_waiter.names;
-    IF _is_first_in_line(v_waiter.queues, v_waiter.ticket) THEN
+    IF _is_first_in_line(v_waiter.queues, v_waiter.priority, v_waiter.ticket) THEN
       v_result.next_expiry := _next_wake(v_waiter.names, v_waiter.occupy);
     END IF;
   ELSE

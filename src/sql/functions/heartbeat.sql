@@ -15,7 +15,7 @@ BEGIN
     CASE WHEN w.id IS NOT NULL AND w.expires_at > clock_timestamp() THEN 'waiting'
          WHEN EXISTS (SELECT 1 FROM leases l WHERE l.id = ids.id) THEN 'granted'
          ELSE 'gone' END,
-    CASE WHEN w.id IS NOT NULL AND _is_first_in_line(w.queues, w.ticket)
+    CASE WHEN w.id IS NOT NULL AND _is_first_in_line(w.queues, w.priority, w.ticket)
          THEN _next_wake(w.names, w.occupy) END,
     clock_timestamp()
   FROM unnest(p_waiter_ids) AS ids (id)
