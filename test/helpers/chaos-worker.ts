@@ -41,7 +41,8 @@ async function loop(): Promise<void> {
     const { names, occupy } = request()
     let lease: Lease | undefined
     try {
-      lease = await slots.acquire(names, { occupy, timeoutMs: 5000 })
+      // Random priorities: line order changes, the invariants must not.
+      lease = await slots.acquire(names, { occupy, priority: Math.floor(Math.random() * 5) - 2, timeoutMs: 5000 })
       counts.acquired++
       await sleep(1 + Math.random() * 30)
       if (lease.signal.aborted) counts.lost++

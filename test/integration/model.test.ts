@@ -96,14 +96,15 @@ const commands = [
       expect(await outcomeOf(async () => !!(await real.slots.limits.delete(n)))).toEqual(model.delete(n))
     }),
   ),
-  fc.tuple(names, occupy, fc.boolean(), fc.constantFrom('tryAcquire', 'acquire', 'sql')).map(([ns, o, strict, via]) =>
-    command(`${via}([${ns}], occupy ${o}, strict ${strict})`, async (model, real) => {
+  // A priority changes the order of waiters only; what is granted at once must not depend on it.
+  fc.tuple(names, occupy, fc.boolean(), fc.constantFrom('tryAcquire', 'acquire', 'sql'), fc.integer({ min: -3, max: 3 })).map(([ns, o, strict, via, priority]) =>
+    command(`${via}([${ns}], occupy ${o}, strict ${strict}, priority ${priority})`, async (model, real) => {
       const actual = await outcomeOf(async () => {
         if (via === 'sql') {
           const sentAt = Date.now()
           const [row] = await real.t.query<{ status: string; lease_id: string }>(
-            `SELECT status, lease_id FROM acquire($1::text[], $2, $3::interval, '{}', false, $4)`,
-            [ns, o, `${SHORT_TTL_MS} milliseconds`, strict],
+            `SELECT status, lease_id FROM acquire($1::text[], $2, $3::interval, '{}', false, $4, p_priority => $5)`,
+            [ns, o, `${SHORT_TTL_MS} milliseconds`, strict, priority],
           )
           if (row!.status !== 'acquired') return false
           real.leases.push({ id: row!.lease_id, sentAt, answeredAt: Date.now() })
@@ -111,11 +112,11 @@ const commands = [
         }
         const lease =
           via === 'acquire'
-            ? await real.slots.acquire(ns, { occupy: o, strict, timeoutMs: 30 }).catch((error) => {
+            ? await real.slots.acquire(ns, { occupy: o, strict, priority, timeoutMs: 30 }).catch((error) => {
                 if ((error as { code?: string }).code === 'PGSLOTS_ACQUIRE_TIMEOUT') return null
                 throw error
               })
-            : await real.slots.tryAcquire(ns, { occupy: o, strict })
+            : await real.slots.tryAcquire(ns, { occupy: o, strict, priority })
         if (lease) real.leases.push({ lease })
         return lease !== null
       })
