@@ -20,6 +20,10 @@ export interface LimitInfo {
   updatedAt: Date
   /** Requests waiting in this limit's queue (only in get() and list()). */
   waiting?: number
+  /** 'template' for a name ending in '*' (holds no slots; creates the limits it covers). */
+  kind: 'limit' | 'template'
+  /** The template this limit was created from, or null. */
+  template: string | null
 }
 
 export interface LimitSettings {
@@ -41,6 +45,8 @@ function toInfo(row: Selectable<LimitsTable>): LimitInfo {
     avgSlotOccupancySeconds: row.avg_slot_occupancy_seconds,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
+    kind: row.name.endsWith('*') ? 'template' : 'limit',
+    template: row.template,
   }
 }
 
@@ -57,6 +63,8 @@ function statusToInfo(row: Selectable<LimitStatusView>): LimitInfo {
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
     waiting: row.waiting,
+    kind: row.kind,
+    template: row.template,
   }
 }
 
@@ -154,6 +162,21 @@ export class Limits {
     checkLimitName(name)
     const row = await callFunctionRow<Selectable<LimitsTable>>(this.#ctx.pool, this.#ctx.schema, 'delete_limit', [name])
     return toInfo(row)
+  }
+
+  /**
+   * Gives every limit created from template `name` (e.g. 'gpu:*') the template's current
+   * settings; returns how many were updated. (Editing a template alone changes only the
+   * limits it creates afterwards.)
+   * @example
+   * await slots.limits.update('gpu:*', { slots: 3 })
+   * await slots.limits.applyTemplate('gpu:*')
+   */
+  async applyTemplate(name: string): Promise<number> {
+    checkLimitName(name)
+    if (!name.endsWith('*')) invalid('name', "must be a template name ending in '*'", name)
+    const row = await callFunctionRow<{ apply_template: number }>(this.#ctx.pool, this.#ctx.schema, 'apply_template', [name])
+    return row.apply_template
   }
 
   async #put(name: string, s: Partial<LimitSettings>, mode: 'create' | 'upsert' | 'update'): Promise<LimitInfo> {

@@ -33,6 +33,8 @@ export function checkLimitName(value: unknown, field = 'name'): string {
   if (typeof value !== 'string' || value.length < 1 || [...value].length > 200 || controlCharacters.test(value)) {
     invalid(field, 'must be a string of 1-200 characters without control characters', value)
   }
+  if (value.slice(0, -1).includes('*')) invalid(field, "'*' may only end a template name (gpu:*)", value)
+  if (value === '*') invalid(field, "a template needs a prefix before '*' (gpu:*); a catch-all would guard every misspelt name", value)
   return value
 }
 
@@ -40,7 +42,12 @@ export function checkLimitName(value: unknown, field = 'name'): string {
 export function checkLimitNames(value: unknown): string[] {
   const names = typeof value === 'string' ? [value] : value
   if (!Array.isArray(names) || names.length === 0) invalid('names', 'must be a limit name or a non-empty array of names', value)
-  return names.map((name, index) => checkLimitName(name, Array.isArray(value) ? `names[${index}]` : 'names'))
+  return names.map((name, index) => {
+    const field = Array.isArray(value) ? `names[${index}]` : 'names'
+    const checked = checkLimitName(name, field)
+    if (checked.endsWith('*')) invalid(field, 'is a template, which holds no slots; ask for a name it covers', name)
+    return checked
+  })
 }
 
 export function checkInteger(field: string, value: unknown, min: number, max = 2_147_483_647): number {

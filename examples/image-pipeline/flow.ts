@@ -17,7 +17,7 @@ const slots = new Coordinator({
 })
 // Started by worker.ts: say when connected, and begin when every flow of the worker is.
 if (process.send) {
-  await slots.limits.get(`gpu:${worker}`) // connects, and fails early if the limit is missing
+  await slots.limits.get('gpu:*') // connects, and fails early without the template
   const go = new Promise((resolve) => process.once('message', resolve))
   process.send('ready')
   await go

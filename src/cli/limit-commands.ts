@@ -5,7 +5,7 @@ import { type GlobalOptions, printObject, printRows, withCoordinator } from './c
 import { UsageError } from './errors.js'
 import { parseInteger, parseNumber } from './parse.js'
 
-const columns = ['name', 'slots', 'activeSlots', 'waiting', 'active', 'slotDecayPerSecond', 'deniedSlots', 'avgSlotOccupancySeconds']
+const columns = ['name', 'kind', 'slots', 'activeSlots', 'waiting', 'active', 'slotDecayPerSecond', 'deniedSlots', 'avgSlotOccupancySeconds', 'template']
 
 interface SettingFlags {
   slots?: number
@@ -99,6 +99,15 @@ export function registerLimitCommands(program: Command, global: () => GlobalOpti
       })
       if (global().json) printObject(global(), { deleted: true, ...info })
       else process.stdout.write(`deleted limit ${name}\n`)
+    })
+
+  limit
+    .command('apply-template <template>')
+    .description("give every limit created from a template (e.g. 'gpu:*') the template's current settings")
+    .action(async (name: string) => {
+      const updated = await withCoordinator(global(), (s) => s.limits.applyTemplate(name))
+      if (global().json) printObject(global(), { template: name, updated })
+      else process.stdout.write(`updated ${updated} limit(s) created from ${name}\n`)
     })
 
   for (const [verb, describe] of [

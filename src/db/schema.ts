@@ -37,6 +37,8 @@ export interface LimitsTable {
   avg_slot_occupancy_seconds: Generated<number>
   created_at: GeneratedTimestamp
   updated_at: GeneratedTimestamp
+  /** The template (e.g. 'gpu:*') this limit was created from. */
+  template: Generated<string | null>
 }
 
 export interface LeasesTable {
@@ -116,6 +118,8 @@ export interface LimitStatusView {
   avg_occupancy_seconds: number
   created_at: Date
   updated_at: Date
+  kind: 'limit' | 'template'
+  template: string | null
 }
 
 export interface ActiveLeasesView {

@@ -38,10 +38,9 @@ const workerScript = fileURLToPath(new URL('../../examples/image-pipeline/worker
  * as processes of their own, every flow with its own coordinator. Returns what history says.
  */
 export async function runPipeline(slots: Coordinator, o: PipelineOptions): Promise<FlowRecord[]> {
-  for (const worker of o.workers) {
-    await slots.limits.upsert(`gpu:${worker}`, { slots: o.gpuSlots, active: true })
-    for (const roomy of ['net', 'disk']) await slots.limits.upsert(`${roomy}:${worker}`, { slots: o.flowsPerWorker, active: true })
-  }
+  // Templates: each worker's limits are created by its first request, whatever its id.
+  await slots.limits.upsert('gpu:*', { slots: o.gpuSlots, active: true })
+  for (const roomy of ['net:*', 'disk:*']) await slots.limits.upsert(roomy, { slots: o.flowsPerWorker, active: true })
   const run = randomUUID()
   const timer = setInterval(() => void progress(slots, run, o).catch(() => {}), 250)
   try {

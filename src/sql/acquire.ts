@@ -73,5 +73,7 @@ export async function acquireSlots(ctx: SqlContext, a: AcquireArgs): Promise<Acq
 function answerMayBeLost(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code
   if (typeof code !== 'string') return error instanceof Error
-  return code.startsWith('E') || code.startsWith('08') || code.startsWith('57P') || code === '23505'
+  // 40P01: two first requests created limits from templates in crossing orders; the
+  // database rolled one back whole, so asking again is safe.
+  return code.startsWith('E') || code.startsWith('08') || code.startsWith('57P') || code === '23505' || code === '40P01'
 }

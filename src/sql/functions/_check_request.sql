@@ -23,15 +23,15 @@ BEGIN
     PERFORM _check_interval('heartbeat', p_heartbeat);
   END IF;
   IF cardinality(p_names) = 1 THEN
-    IF p_names[1] IS NULL OR char_length(p_names[1]) NOT BETWEEN 1 AND 200 OR p_names[1] ~ '[[:cntrl:]]' THEN
-      PERFORM _check_name(p_names[1]);
+    IF p_names[1] IS NULL OR char_length(p_names[1]) NOT BETWEEN 1 AND 200 OR p_names[1] ~ '[[:cntrl:]*]' THEN
+      PERFORM _check_requested_name(p_names[1]);
     END IF;
     RETURN p_names;
   END IF;
   SELECT n INTO v_bad FROM unnest(p_names) AS n
-  WHERE n IS NULL OR char_length(n) NOT BETWEEN 1 AND 200 OR n ~ '[[:cntrl:]]' LIMIT 1;
+  WHERE n IS NULL OR char_length(n) NOT BETWEEN 1 AND 200 OR n ~ '[[:cntrl:]*]' LIMIT 1;
   IF FOUND THEN
-    PERFORM _check_name(v_bad);
+    PERFORM _check_requested_name(v_bad);
   END IF;
   RETURN ARRAY(SELECT DISTINCT n FROM unnest(p_names) AS n ORDER BY n);
 END $$;

@@ -25,12 +25,20 @@ DECLARE
   v_blocked text[] := '{}';
   v_first boolean := true;
   v_expired integer := 0;
+  v_covered integer;
   v_async boolean;
   v_now timestamptz;
   v_lease leases;
   v_result acquire_result;
 BEGIN
   v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_names) ORDER BY l.name FOR UPDATE);
+  -- A name that does not exist may be covered by a template (only then is this paid for).
+  -- Read again even when this call created nothing: a concurrent first request may have
+  -- created the limit since the read above.
+  IF cardinality(v_limits) < cardinality(v_names) THEN
+    v_covered := _instantiate_templates(v_names);
+    v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_names) ORDER BY l.name FOR UPDATE);
+  END IF;
   IF p_request_id IS NOT NULL AND (EXISTS (SELECT 1 FROM leases WHERE id = p_request_id)
                                    OR EXISTS (SELECT 1 FROM waiters WHERE id = p_request_id)) THEN
     v_result := _answer_retry(p_request_id);

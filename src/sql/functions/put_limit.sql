@@ -1,5 +1,6 @@
 -- Creates, updates or upserts a limit (p_mode). NULL fields are left unchanged on update.
 -- Raising slots or enabling a limit hands the new room to waiters in the same transaction.
+-- A name ending in '*' is a template: its settings are copied into the limits it creates.
 CREATE OR REPLACE FUNCTION put_limit(p_name text, p_slots integer, p_active boolean,
                                      p_slot_decay_per_second double precision, p_mode text)
 RETURNS limits LANGUAGE plpgsql AS $$
@@ -29,6 +30,10 @@ BEGIN
     IF FOUND THEN
       PERFORM _record_limit_change(v_limit, 'limit_changed');
       RETURN v_limit;
+    END IF;
+    IF p_mode = 'create' AND right(p_name, 1) = '*' THEN
+      RAISE EXCEPTION USING ERRCODE = 'PS400',
+        MESSAGE = format('name: template %s already exists (limits.update() changes it)', quote_literal(p_name));
     END IF;
     IF p_mode = 'create' THEN
       RAISE EXCEPTION USING ERRCODE = 'PS409', MESSAGE = format('limit already exists: %s', quote_literal(p_name));
