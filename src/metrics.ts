@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry, register as defaultRegistry } from 'prom-client'
+import { sql } from 'kysely'
 import type { Coordinator } from './coordinator.js'
 
 /**
@@ -31,6 +32,22 @@ export function registerMetrics(coordinator: Coordinator, registry: Registry = d
     perLimit('pgslots_limit_active', '1 when the limit is active', (r) => (r.active ? 1 : 0)),
     perLimit('pgslots_limit_denied_slots', 'Slots refused or queued since the limit was created', (r) => Number(r.denied)),
   ]
+  const waitingByPriority = new Gauge({
+    name: 'pgslots_limit_waiting_by_priority',
+    help: 'Requests queued for the limit, per priority',
+    labelNames: ['limit', 'priority'] as const,
+    registers,
+    async collect() {
+      this.reset()
+      const rows = await coordinator.db
+        .selectFrom('waiting')
+        .innerJoin(sql<{ queue: string }>`unnest(queues)`.as('q'), (join) => join.onTrue())
+        .select([sql<string>`q`.as('queue'), 'priority', sql<number>`count(*)::int`.as('n')])
+        .groupBy([sql`q`, 'priority'])
+        .execute()
+      for (const row of rows) this.set({ limit: row.queue, priority: String(row.priority) }, row.n)
+    },
+  })
   const acquisitions = new Counter({
     name: 'pgslots_acquisitions_total',
     help: 'Leases acquired by this process',
@@ -72,7 +89,7 @@ export function registerMetrics(coordinator: Coordinator, registry: Registry = d
     coordinator.events.off('acquired', onAcquired)
     coordinator.events.off('leaseLost', onLost)
     coordinator.events.off('reaped', onReaped)
-    for (const metric of [...metrics, acquisitions, waitSeconds, lost, expired]) {
+    for (const metric of [...metrics, waitingByPriority, acquisitions, waitSeconds, lost, expired]) {
       registry.removeSingleMetric((metric as unknown as { name: string }).name)
     }
   }

@@ -26,7 +26,8 @@ export class SlotsModel {
   readonly leases: ModelLease[] = []
 
   create(name: string, slots: number): Outcome {
-    if (this.limits.has(name)) return { kind: 'error', code: 'PGSLOTS_LIMIT_EXISTS' }
+    // A second template of one name is bad input; a second limit is a conflict.
+    if (this.limits.has(name)) return { kind: 'error', code: name.endsWith('*') ? 'PGSLOTS_VALIDATION' : 'PGSLOTS_LIMIT_EXISTS' }
     this.limits.set(name, { slots, active: true, activeSlots: 0, deniedSlots: 0 })
     return { kind: 'granted' }
   }
@@ -47,6 +48,14 @@ export class SlotsModel {
 
   /** What acquire/tryAcquire should answer; applies it (a grant is appended to `leases`). */
   acquire(names: string[], occupy: number, strict: boolean, expires = false): Outcome {
+    // Limits created from templates are part of the request's transaction: an error undoes them.
+    const created = this.#instantiate(names)
+    const outcome = this.#acquire(names, occupy, strict, expires)
+    if (outcome.kind === 'error') for (const name of created) this.limits.delete(name)
+    return outcome
+  }
+
+  #acquire(names: string[], occupy: number, strict: boolean, expires: boolean): Outcome {
     const found = names.filter((n) => this.limits.has(n))
     if (strict && found.length < names.length) return { kind: 'error', code: 'PGSLOTS_LIMIT_NOT_FOUND' }
     const active = found.filter((n) => this.limits.get(n)!.active)
@@ -67,6 +76,22 @@ export class SlotsModel {
     for (const n of active) this.limits.get(n)!.activeSlots += occupy
     this.leases.push({ counted: active, occupy, live: true, expires })
     return { kind: 'granted' }
+  }
+
+  /** Missing names covered by a template ('d*') become limits with its settings (longest prefix wins). */
+  #instantiate(names: string[]): string[] {
+    const created: string[] = []
+    for (const name of names) {
+      if (this.limits.has(name)) continue
+      const template = [...this.limits.keys()]
+        .filter((t) => t.endsWith('*') && name.startsWith(t.slice(0, -1)))
+        .sort((x, y) => y.length - x.length)[0]
+      if (!template) continue
+      const { slots, active } = this.limits.get(template)!
+      this.limits.set(name, { slots, active, activeSlots: 0, deniedSlots: 0 })
+      created.push(name)
+    }
+    return created
   }
 
   /** Ends a lease (release, revoke, expiry); false when it had already ended. */

@@ -29,6 +29,15 @@ describe('Prometheus metrics', () => {
     await slots.leases.revoke(lease.fencingToken)
     await new Promise<void>((resolve) => lease.signal.addEventListener('abort', () => resolve()))
     expect(await registry.metrics()).toMatch(/pgslots_leases_lost_total\{limit="gpu:m1"\} 1/)
+    // Waiting per priority: two requests of priority 3 and one of 0 behind a full limit.
+    const full = [await slots.acquire('gpu:m1'), await slots.acquire('gpu:m1')]
+    const queued = [slots.acquire('gpu:m1', { priority: 3 }), slots.acquire('gpu:m1', { priority: 3 }), slots.acquire('gpu:m1')]
+    for (let i = 0; i < 100 && (await t.query('SELECT 1 FROM waiters')).length < 3; i++) await new Promise((r) => setTimeout(r, 20))
+    const waiting = await registry.metrics()
+    expect(waiting).toMatch(/pgslots_limit_waiting_by_priority\{limit="gpu:m1",priority="3"\} 2/)
+    expect(waiting).toMatch(/pgslots_limit_waiting_by_priority\{limit="gpu:m1",priority="0"\} 1/)
+    for (const lease of full) await lease.release()
+    for (const pending of queued) await (await pending).release()
     unregister()
     expect(await registry.metrics()).not.toMatch(/pgslots_/)
   })

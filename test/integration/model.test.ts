@@ -10,6 +10,8 @@ import { type TestSchema, createTestSchema } from '../helpers/test-schema.js'
 
 const SHORT_TTL_MS = 400
 const NAMES = ['a', 'b', 'c']
+/** 'd*' is a template (created at the start of every run); d1 and d2 come from it on first use. */
+const TEMPLATE = 'd*'
 
 /** A lease of the real system: a Lease object, or a lease id taken through the SQL API. */
 type RealLease = { lease: Lease } | { id: string; sentAt: number; answeredAt: number }
@@ -69,8 +71,10 @@ function command(label: string, act: (model: SlotsModel, real: Real) => Promise<
   }
 }
 
-const name = fc.constantFrom(...NAMES)
-const names = fc.uniqueArray(name, { minLength: 1, maxLength: 2 })
+/** What limits administration acts on: the limits, the template, and one name it covers. */
+const name = fc.constantFrom(...NAMES, TEMPLATE, 'd1')
+/** What requests ask for (never the template itself). */
+const names = fc.uniqueArray(fc.constantFrom(...NAMES, 'd1', 'd2'), { minLength: 1, maxLength: 2 })
 const occupy = fc.integer({ min: 1, max: 2 })
 const slotCount = fc.integer({ min: 0, max: 3 })
 
@@ -159,14 +163,15 @@ describe('model-based: random command sequences agree with an in-memory model', 
 
   it('creates, updates, deletes, acquires, releases, renews, revokes and expires like the model', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(slotCount, { minLength: 3, maxLength: 3 }), fc.commands(commands, { size: 'large', maxCommands: 40 }), async (initial, cmds) => {
+      fc.asyncProperty(fc.array(slotCount, { minLength: 4, maxLength: 4 }), fc.commands(commands, { size: 'large', maxCommands: 40 }), async (initial, cmds) => {
         const real: Real = { slots, t, leases: [] }
         const model = new SlotsModel()
         try {
-          // Start from three limits, so that most commands meet a limit that exists.
+          // Start from three limits and the template, so that most commands meet a limit that exists.
           for (const [i, s] of initial.entries()) {
-            model.create(NAMES[i]!, s)
-            await slots.limits.create(NAMES[i]!, { slots: s })
+            const limit = NAMES[i] ?? TEMPLATE
+            model.create(limit, s)
+            await slots.limits.create(limit, { slots: s })
           }
           await fc.asyncModelRun(() => ({ model, real }), cmds)
         } finally {
