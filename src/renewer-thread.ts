@@ -1,38 +1,50 @@
-// The renewer thread: keeps this process's leases renewed on a connection of its own, so a
-// holder whose event loop is busy (CPU-bound work, a long synchronous parse) keeps its slots
-// while the process lives. When the process dies, so does this thread, and the ttl frees them.
-import { parentPort, workerData } from 'node:worker_threads'
+// The renewer thread: keeps this process's leases renewed, each coordinator's on a
+// connection of its own, so a holder whose event loop is busy (CPU-bound work, a long
+// synchronous parse) keeps its slots while the process lives. When the process dies, so
+// does this thread, and the ttl frees them.
+import { parentPort } from 'node:worker_threads'
 import pg from 'pg'
 import { PgSlotsError } from './errors.js'
-import type { RenewerCommand, RenewerData } from './renewer.js'
+import type { RenewerCommand } from './renewer.js'
+import type { SqlContext } from './sql/context.js'
 import { renewLease } from './sql/renew.js'
 import { monotonicMs, TrustWindow } from './trust-window.js'
 
 interface Held {
+  owner: number
   ttlMs: number
   trust: TrustWindow
   timer: NodeJS.Timeout | undefined
 }
 
-const data = workerData as RenewerData
-const pool = new pg.Pool({ ...data.clientConfig, max: 1, idleTimeoutMillis: 30_000 })
-pool.on('error', () => {})
-pool.on('connect', (client) => client.on('error', () => {}))
-const ctx = { pool, schema: data.schema }
+const owners = new Map<number, SqlContext>()
 const held = new Map<string, Held>()
 
 parentPort!.on('message', (command: RenewerCommand) => {
-  if (command.op === 'hold') {
-    const lease: Held = { ttlMs: command.ttlMs, trust: new TrustWindow(command.trust), timer: undefined }
+  if (command.op === 'open') {
+    if (owners.has(command.owner)) return
+    // Connects at its first renewal; one connection per coordinator.
+    const pool = new pg.Pool({ ...command.clientConfig, max: 1, idleTimeoutMillis: 30_000 })
+    pool.on('error', () => {})
+    pool.on('connect', (client) => client.on('error', () => {}))
+    owners.set(command.owner, { pool, schema: command.schema })
+  } else if (command.op === 'hold') {
+    const lease: Held = { owner: command.owner, ttlMs: command.ttlMs, trust: new TrustWindow(command.trust), timer: undefined }
     held.set(command.id, lease)
     schedule(command.id, lease, command.ttlMs / 3)
   } else if (command.op === 'drop') {
     clearTimeout(held.get(command.id)?.timer)
     held.delete(command.id)
   } else {
-    for (const lease of held.values()) clearTimeout(lease.timer)
-    held.clear()
-    void pool.end().finally(() => parentPort!.close())
+    for (const [id, lease] of held) {
+      if (lease.owner !== command.owner) continue
+      clearTimeout(lease.timer)
+      held.delete(id)
+    }
+    const ctx = owners.get(command.owner)
+    owners.delete(command.owner)
+    void ctx?.pool.end().catch(() => {})
+    if (owners.size === 0) parentPort!.close()
   }
 })
 
@@ -41,6 +53,8 @@ function schedule(id: string, lease: Held, delayMs: number): void {
 }
 
 async function renew(id: string, lease: Held): Promise<void> {
+  const ctx = owners.get(lease.owner)
+  if (!ctx) return
   const sentAt = monotonicMs()
   try {
     const row = await renewLease(ctx, id, lease.ttlMs)

@@ -4,21 +4,23 @@ import { packageDir } from './package-dir.js'
 import type { TrustWindow } from './trust-window.js'
 
 /** @internal */
-export interface RenewerData {
-  clientConfig: pg.ClientConfig
-  schema: string
-}
-
-/** @internal */
 export type RenewerCommand =
-  | { op: 'hold'; id: string; ttlMs: number; trust: SharedArrayBuffer }
+  | { op: 'open'; owner: number; clientConfig: pg.ClientConfig; schema: string }
+  | { op: 'close'; owner: number }
+  | { op: 'hold'; owner: number; id: string; ttlMs: number; trust: SharedArrayBuffer }
   | { op: 'drop'; id: string }
-  | { op: 'stop' }
 
 interface Holding {
+  owner: number
   ttlMs: number
   trust: TrustWindow
   onLost: (message: string) => void
+}
+
+interface Owner {
+  clientConfig: pg.ClientConfig
+  schema: string
+  onWarning: (message: string) => void
 }
 
 /** Pool-level settings a dedicated connection does not need (some of them functions). */
@@ -36,7 +38,7 @@ export function openRenewer(
 ): Renewer | undefined {
   const copy = Object.fromEntries(Object.entries(config).filter(([key]) => !poolOnly.has(key)))
   try {
-    return new Renewer({ clientConfig: structuredClone(copy) as pg.ClientConfig, schema }, onWarning)
+    return new Renewer({ clientConfig: structuredClone(copy) as pg.ClientConfig, schema, onWarning })
   } catch {
     onWarning("the pool's connection settings cannot be given to a renewer thread: leases renew on the event loop")
     return undefined
@@ -44,75 +46,95 @@ export function openRenewer(
 }
 
 /**
- * The holder's side of the renewer thread (see renewer-thread.ts): one thread and one
- * connection per coordinator, started with the first lease. Renewals land in each lease's
- * shared TrustWindow, so they count even while this thread's event loop is blocked.
+ * The renewer thread (renewer-thread.ts) is one per process, shared by every coordinator in
+ * it (a fleet process may run many): each coordinator is an owner with a connection of its
+ * own in the thread. The thread starts with the first lease and ends with the last owner.
+ */
+const thread = {
+  worker: undefined as Worker | undefined,
+  owners: new Map<number, Owner>(),
+  holdings: new Map<string, Holding>(),
+  nextOwner: 1,
+}
+
+function send(command: RenewerCommand): void {
+  start().postMessage(command)
+}
+
+function start(): Worker {
+  if (thread.worker) return thread.worker
+  const file = `${packageDir('renewer thread', ['./', '../dist/src/'], 'renewer-thread.js')}/renewer-thread.js`
+  const worker = new Worker(file)
+  // The thread must not keep the process alive: a process that ends drops its leases' renewals.
+  worker.unref()
+  worker.on('message', (message: { id: string; lost: string }) => {
+    const holding = thread.holdings.get(message.id)
+    thread.holdings.delete(message.id)
+    holding?.onLost(message.lost)
+  })
+  worker.on('error', (error) => {
+    for (const owner of thread.owners.values()) owner.onWarning(`the lease renewer thread failed (${error.message}); restarting it`)
+  })
+  worker.on('exit', () => {
+    if (thread.worker !== worker) return
+    thread.worker = undefined
+    // Restart a second later with the owners and leases still held (their trust windows
+    // close meanwhile if the thread cannot come back, which loses them honestly).
+    setTimeout(() => {
+      if (thread.holdings.size === 0) return
+      for (const [owner, o] of thread.owners) send({ op: 'open', owner, clientConfig: o.clientConfig, schema: o.schema })
+      for (const [id, h] of thread.holdings) send({ op: 'hold', owner: h.owner, id, ttlMs: h.ttlMs, trust: h.trust.buffer })
+    }, 1000).unref()
+  })
+  thread.worker = worker
+  for (const [owner, o] of thread.owners) worker.postMessage({ op: 'open', owner, clientConfig: o.clientConfig, schema: o.schema })
+  return worker
+}
+
+/**
+ * One coordinator's side of the renewer thread. Renewals land in each lease's shared
+ * TrustWindow, so they count even while the holder's event loop is blocked.
  * @internal
  */
 export class Renewer {
-  readonly #data: RenewerData
-  readonly #onWarning: (message: string) => void
-  readonly #holding = new Map<string, Holding>()
-  #worker: Worker | undefined
+  readonly #owner = thread.nextOwner++
+  #opened = false
   #stopped = false
 
-  constructor(data: RenewerData, onWarning: (message: string) => void) {
-    this.#data = data
-    this.#onWarning = onWarning
+  constructor(owner: Owner) {
+    thread.owners.set(this.#owner, owner)
   }
 
   /** Renews lease `id` every ttl/3 from now on; `onLost` runs when the database says it is gone. */
   hold(id: string, ttlMs: number, trust: TrustWindow, onLost: (message: string) => void): void {
-    this.#holding.set(id, { ttlMs, trust, onLost })
-    this.#send({ op: 'hold', id, ttlMs, trust: trust.buffer })
+    if (this.#stopped) return
+    thread.holdings.set(id, { owner: this.#owner, ttlMs, trust, onLost })
+    if (!this.#opened && thread.worker) {
+      const o = thread.owners.get(this.#owner)!
+      send({ op: 'open', owner: this.#owner, clientConfig: o.clientConfig, schema: o.schema })
+    }
+    this.#opened = true // a thread started now opens every owner itself
+    send({ op: 'hold', owner: this.#owner, id, ttlMs, trust: trust.buffer })
   }
 
   drop(id: string): void {
-    if (this.#holding.delete(id)) this.#send({ op: 'drop', id })
+    if (thread.holdings.delete(id) && thread.worker) send({ op: 'drop', id })
   }
 
-  /** Ends the thread and its connection (after the coordinator released its leases). */
+  /** Closes this coordinator's connection in the thread; the last one ends the thread. */
   async stop(): Promise<void> {
+    if (this.#stopped) return
     this.#stopped = true
-    const worker = this.#worker
-    this.#worker = undefined
+    thread.owners.delete(this.#owner)
+    for (const [id, h] of thread.holdings) if (h.owner === this.#owner) thread.holdings.delete(id)
+    const worker = thread.worker
     if (!worker) return
+    worker.postMessage({ op: 'close', owner: this.#owner } satisfies RenewerCommand)
+    if (thread.owners.size > 0) return
+    thread.worker = undefined
     const exited = new Promise((resolve) => worker.once('exit', resolve))
-    worker.postMessage({ op: 'stop' } satisfies RenewerCommand)
     const timer = setTimeout(() => void worker.terminate(), 2000)
     await exited
     clearTimeout(timer)
-  }
-
-  #send(command: RenewerCommand): void {
-    if (this.#stopped) return
-    this.#start().postMessage(command)
-  }
-
-  #start(): Worker {
-    if (this.#worker) return this.#worker
-    const file = `${packageDir('renewer thread', ['./', '../dist/src/'], 'renewer-thread.js')}/renewer-thread.js`
-    const worker = new Worker(file, { workerData: this.#data })
-    // The thread must not keep the process alive: a process that ends drops its leases' renewals.
-    worker.unref()
-    worker.on('message', (message: { id: string; lost: string }) => {
-      const holding = this.#holding.get(message.id)
-      this.#holding.delete(message.id)
-      holding?.onLost(message.lost)
-    })
-    worker.on('error', (error) => {
-      this.#onWarning(`the lease renewer thread failed (${error.message}); restarting it`)
-    })
-    worker.on('exit', () => {
-      if (this.#worker !== worker) return
-      this.#worker = undefined
-      // Restart a second later and hand it the leases still held (their trust windows
-      // close meanwhile if the thread cannot come back, which loses them honestly).
-      setTimeout(() => {
-        for (const [id, h] of this.#holding) this.#send({ op: 'hold', id, ttlMs: h.ttlMs, trust: h.trust.buffer })
-      }, 1000).unref()
-    })
-    this.#worker = worker
-    return worker
   }
 }
