@@ -44,7 +44,7 @@ parentPort!.on('message', (command: RenewerCommand) => {
     const ctx = owners.get(command.owner)
     owners.delete(command.owner)
     void ctx?.pool.end().catch(() => {})
-    if (owners.size === 0) parentPort!.close()
+    if (command.last) parentPort!.close()
   }
 })
 

@@ -6,7 +6,8 @@ import type { TrustWindow } from './trust-window.js'
 /** @internal */
 export type RenewerCommand =
   | { op: 'open'; owner: number; clientConfig: pg.ClientConfig; schema: string }
-  | { op: 'close'; owner: number }
+  /** `last`: no coordinator of the process is left, and the thread ends. */
+  | { op: 'close'; owner: number; last: boolean }
   | { op: 'hold'; owner: number; id: string; ttlMs: number; trust: SharedArrayBuffer }
   | { op: 'drop'; id: string }
 
@@ -52,13 +53,22 @@ export function openRenewer(
  */
 const thread = {
   worker: undefined as Worker | undefined,
+  /** The owners the current worker has been told about. */
+  opened: new Set<number>(),
   owners: new Map<number, Owner>(),
   holdings: new Map<string, Holding>(),
   nextOwner: 1,
 }
 
-function send(command: RenewerCommand): void {
-  start().postMessage(command)
+/** Hands a lease to the thread (starting it, and telling it about the owner, as needed). */
+function hold(id: string, h: Holding): void {
+  const worker = start()
+  const owner = thread.owners.get(h.owner)
+  if (owner && !thread.opened.has(h.owner)) {
+    worker.postMessage({ op: 'open', owner: h.owner, clientConfig: owner.clientConfig, schema: owner.schema } satisfies RenewerCommand)
+    thread.opened.add(h.owner)
+  }
+  worker.postMessage({ op: 'hold', owner: h.owner, id, ttlMs: h.ttlMs, trust: h.trust.buffer } satisfies RenewerCommand)
 }
 
 function start(): Worker {
@@ -81,13 +91,11 @@ function start(): Worker {
     // Restart a second later with the owners and leases still held (their trust windows
     // close meanwhile if the thread cannot come back, which loses them honestly).
     setTimeout(() => {
-      if (thread.holdings.size === 0) return
-      for (const [owner, o] of thread.owners) send({ op: 'open', owner, clientConfig: o.clientConfig, schema: o.schema })
-      for (const [id, h] of thread.holdings) send({ op: 'hold', owner: h.owner, id, ttlMs: h.ttlMs, trust: h.trust.buffer })
+      for (const [id, h] of thread.holdings) hold(id, h)
     }, 1000).unref()
   })
   thread.worker = worker
-  for (const [owner, o] of thread.owners) worker.postMessage({ op: 'open', owner, clientConfig: o.clientConfig, schema: o.schema })
+  thread.opened = new Set()
   return worker
 }
 
@@ -98,7 +106,6 @@ function start(): Worker {
  */
 export class Renewer {
   readonly #owner = thread.nextOwner++
-  #opened = false
   #stopped = false
 
   constructor(owner: Owner) {
@@ -108,17 +115,13 @@ export class Renewer {
   /** Renews lease `id` every ttl/3 from now on; `onLost` runs when the database says it is gone. */
   hold(id: string, ttlMs: number, trust: TrustWindow, onLost: (message: string) => void): void {
     if (this.#stopped) return
-    thread.holdings.set(id, { owner: this.#owner, ttlMs, trust, onLost })
-    if (!this.#opened && thread.worker) {
-      const o = thread.owners.get(this.#owner)!
-      send({ op: 'open', owner: this.#owner, clientConfig: o.clientConfig, schema: o.schema })
-    }
-    this.#opened = true // a thread started now opens every owner itself
-    send({ op: 'hold', owner: this.#owner, id, ttlMs, trust: trust.buffer })
+    const holding = { owner: this.#owner, ttlMs, trust, onLost }
+    thread.holdings.set(id, holding)
+    hold(id, holding)
   }
 
   drop(id: string): void {
-    if (thread.holdings.delete(id) && thread.worker) send({ op: 'drop', id })
+    if (thread.holdings.delete(id)) thread.worker?.postMessage({ op: 'drop', id } satisfies RenewerCommand)
   }
 
   /** Closes this coordinator's connection in the thread; the last one ends the thread. */
@@ -129,8 +132,10 @@ export class Renewer {
     for (const [id, h] of thread.holdings) if (h.owner === this.#owner) thread.holdings.delete(id)
     const worker = thread.worker
     if (!worker) return
-    worker.postMessage({ op: 'close', owner: this.#owner } satisfies RenewerCommand)
-    if (thread.owners.size > 0) return
+    const last = thread.owners.size === 0
+    worker.postMessage({ op: 'close', owner: this.#owner, last } satisfies RenewerCommand)
+    thread.opened.delete(this.#owner)
+    if (!last) return
     thread.worker = undefined
     const exited = new Promise((resolve) => worker.once('exit', resolve))
     const timer = setTimeout(() => void worker.terminate(), 2000)
