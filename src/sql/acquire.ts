@@ -13,7 +13,7 @@ export interface AcquireRow extends Record<string, unknown> {
   ticket: string | null
   names: string[] | null
   missing: string[] | null
-  /** Set only for the first waiter in line: when the earliest blocking lease expires. */
+  /** A waiting request calls claim() again at this time (see _when_to_look.sql). */
   next_expiry: Date | null
   db_now: Date
 }

@@ -23,7 +23,7 @@ BEGIN
     SELECT * INTO v_head FROM waiters WHERE queue = v_limit.name ORDER BY priority DESC, ticket LIMIT 1;
     v_probed := true;
     v_in_place := FOUND AND v_head.occupy = p_ended.occupy AND v_head.names = p_ended.counted
-                  AND v_head.expires_at > p_now AND NOT _listener_gone(v_head.listener_pid);
+                  AND _waiter_live(v_head.expires_at, v_head.listener_pid);
   END IF;
   IF NOT v_in_place OR v_sampled THEN
     UPDATE limits SET

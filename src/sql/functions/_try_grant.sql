@@ -13,14 +13,14 @@ DECLARE
   v_full boolean;
   v_counted text[];
 BEGIN
-  IF cardinality(p_waiter.queues) > 1 AND NOT _is_first_in_line(p_waiter.queues, p_waiter.priority, p_waiter.ticket) THEN
+  IF cardinality(p_waiter.queues) > 1 AND NOT _first_live_in_line(p_waiter.queues, p_waiter.priority, p_waiter.ticket) THEN
     RETURN 'blocked';
   END IF;
   IF cardinality(p_waiter.names) > 1 AND NOT _try_lock_limits(p_waiter.names) THEN
     RETURN 'blocked';
   END IF;
   v_now := clock_timestamp();
-  IF p_waiter.expires_at <= v_now OR _listener_gone(p_waiter.listener_pid) THEN
+  IF NOT _waiter_live(p_waiter.expires_at, p_waiter.listener_pid) THEN
     v_ended := _end_wait(p_waiter, v_now);
     RETURN 'removed';
   END IF;

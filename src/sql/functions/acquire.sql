@@ -81,8 +81,10 @@ BEGIN
   v_now := clock_timestamp();
   FOREACH v_limit IN ARRAY v_limits LOOP
     CONTINUE WHEN NOT v_limit.active;
-    -- No barging: anyone waiting ahead in line (same or higher priority) keeps its turn.
-    IF EXISTS (SELECT 1 FROM waiters WHERE queue = v_limit.name AND priority >= p_priority) THEN
+    -- No barging: any live waiter ahead in line (same or higher priority) keeps its turn;
+    -- a dead one keeps none.
+    IF EXISTS (SELECT 1 FROM waiters WHERE queue = v_limit.name AND priority >= p_priority
+               AND _waiter_live(expires_at, listener_pid)) THEN
       v_first := false;
       v_blocked := v_blocked || v_limit.name;
     ELSIF NOT _has_room(v_limit, p_occupy, v_now) THEN
@@ -122,9 +124,7 @@ BEGIN
     SELECT q, v_result.ticket, v_result.waiter_id, v_active, v_found, p_occupy, v_holder, p_ttl,
            p_heartbeat, v_now, v_now + p_heartbeat, p_listener_pid, p_priority
     FROM unnest(v_active) AS q;
-    IF v_first THEN
-      v_result.next_expiry := _next_wake(v_active, p_occupy);
-    END IF;
+    v_result.next_expiry := CASE WHEN v_first THEN _next_wake(v_active, p_occupy) ELSE _next_look(v_active) END;
   ELSE
     v_result.status := 'busy';
     INSERT INTO history (kind, names, occupy, holder, asked_at, ended_at)

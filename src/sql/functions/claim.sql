@@ -1,6 +1,8 @@
 -- A polling waiter's poll: heartbeats its place in line, or claims the lease it was
--- granted (extending it to the full ttl). The first waiter in line also takes free slots
--- itself, covering a grant that a busy lock made a releasing transaction skip.
+-- granted (extending it to the full ttl). The first live waiter in line also expires leases
+-- and hands out free slots itself, covering a grant that a busy lock made a releasing
+-- transaction skip, and a crashed holder's expiry when no reaper runs; dead waiters ahead
+-- of it are removed on the way.
 -- The heartbeat is an UPDATE on purpose: when a grant of this waiter is in flight, it
 -- waits for it, finds the rows gone, and the lease lookup after it sees the grant. It
 -- comes after the limit locks (lock order: limit rows, then lease and waiter rows).
@@ -11,7 +13,7 @@ DECLARE
   v_result acquire_result;
 BEGIN
   SELECT * INTO v_waiter FROM waiters WHERE id = p_waiter_id LIMIT 1;
-  IF FOUND AND _is_first_in_line(v_waiter.queues, v_waiter.priority, v_waiter.ticket) THEN
+  IF FOUND AND _first_live_in_line(v_waiter.queues, v_waiter.priority, v_waiter.ticket) THEN
     PERFORM 1 FROM limits WHERE name = ANY (v_waiter.names) ORDER BY name FOR UPDATE;
     PERFORM _expire_leases_on(v_waiter.queues);
     PERFORM _grant_waiters(v_waiter.queues);
@@ -24,9 +26,8 @@ BEGIN
     v_result.waiter_id := v_waiter.id;
     v_result.ticket := v_waiter.ticket;
     v_result.names := v_waiter.names;
-    IF _is_first_in_line(v_waiter.queues, v_waiter.priority, v_waiter.ticket) THEN
-      v_result.next_expiry := _next_wake(v_waiter.names, v_waiter.occupy);
-    END IF;
+    v_result.next_expiry := _when_to_look(v_waiter.queues, v_waiter.names, v_waiter.occupy,
+                                          v_waiter.priority, v_waiter.ticket);
   ELSE
     UPDATE leases SET expires_at = clock_timestamp() + ttl
     WHERE id = p_waiter_id AND expires_at > clock_timestamp()

@@ -15,8 +15,7 @@ BEGIN
     CASE WHEN w.id IS NOT NULL AND w.expires_at > clock_timestamp() THEN 'waiting'
          WHEN EXISTS (SELECT 1 FROM leases l WHERE l.id = ids.id) THEN 'granted'
          ELSE 'gone' END,
-    CASE WHEN w.id IS NOT NULL AND _is_first_in_line(w.queues, w.priority, w.ticket)
-         THEN _next_wake(w.names, w.occupy) END,
+    CASE WHEN w.id IS NOT NULL THEN _when_to_look(w.queues, w.names, w.occupy, w.priority, w.ticket) END,
     clock_timestamp()
   FROM unnest(p_waiter_ids) AS ids (id)
   LEFT JOIN LATERAL (SELECT * FROM waiters WHERE id = ids.id LIMIT 1) AS w ON true;
