@@ -18,7 +18,7 @@ import { type MigrateResult, migrateSchema } from './migrate.js'
 import { type CoordinatorOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { Reaper } from './reaper.js'
 import { openRenewer, type Renewer } from './renewer.js'
-import { type AcquireArgs, type AcquireRow, acquireSlots } from './sql/acquire.js'
+import { type AcquireArgs, type AcquireRow, acquireSlots, unguardedRow } from './sql/acquire.js'
 import type { SqlContext } from './sql/context.js'
 import { grantRoles, type RoleGrants } from './sql/grant-roles.js'
 import { takeBudget } from './sql/rate-limit.js'
@@ -232,6 +232,8 @@ export class Coordinator {
     const askedAt = performance.now()
     const grant = await this.#obtain(names, o, wait, (args) => acquireSlots(this.#ctx, { ...args, ttlMs: o.ttlMs }))
     if (!grant) return null
+    // No name to guard (none given, or none exists): a handle that holds nothing, as in Prefect.
+    if (!grant.row.lease_id) return Lease.unguarded(this.#ctx, o.ttlMs, o.occupy)
     const lease: Lease = new Lease(this.#ctx, {
       ...grant,
       ttlMs: o.ttlMs,
@@ -268,6 +270,7 @@ export class Coordinator {
     const list = checkLimitNames(names)
     if (this.#closing.signal.aborted) throw this.#closing.signal.reason
     o.signal?.throwIfAborted()
+    if (list.length === 0) return { row: unguardedRow(), sentAt: performance.now(), signal: this.#closing.signal }
     const signal = o.signal ? AbortSignal.any([o.signal, this.#closing.signal]) : this.#closing.signal
     setMaxListeners(0, signal)
     const deadline = o.timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + o.timeoutMs

@@ -1,5 +1,5 @@
 import { LeaseLostError, PgSlotsError } from './errors.js'
-import type { AcquireRow } from './sql/acquire.js'
+import { type AcquireRow, unguardedRow } from './sql/acquire.js'
 import type { SqlContext } from './sql/context.js'
 import { releaseLease } from './sql/release.js'
 import { renewLease } from './sql/renew.js'
@@ -50,18 +50,33 @@ export class Lease implements AsyncDisposable {
   #onEnd: ((lost: boolean) => void) | undefined
   #renewer: Renewer | undefined
 
+  /**
+   * A handle that holds nothing, for a request with no limit to guard (no names, or none
+   * exists): no lease row, fencing token 0n, never lost; release() is true. @internal
+   */
+  static unguarded(ctx: SqlContext, ttlMs: number, occupy: number): Lease {
+    return new Lease(ctx, { row: unguardedRow(), sentAt: performance.now(), ttlMs, occupy })
+  }
+
   /** @internal */
   constructor(ctx: SqlContext, grant: LeaseGrant) {
     const { row } = grant
-    if (!row.lease_id || !row.fencing_token || !row.expires_at) throw new Error('pgslots: not a granted lease')
     this.#ctx = ctx
+    this.occupy = grant.occupy
+    this.ttlMs = grant.ttlMs
+    this.signal = this.#controller.signal
+    if (row.status === 'acquired' && !row.lease_id) {
+      this.id = ''
+      this.fencingToken = 0n
+      this.names = Object.freeze([])
+      this.#released = Promise.resolve(true)
+      return
+    }
+    if (!row.lease_id || !row.fencing_token || !row.expires_at) throw new Error('pgslots: not a granted lease')
     this.#onEnd = grant.onEnd
     this.id = row.lease_id
     this.fencingToken = BigInt(row.fencing_token)
     this.names = Object.freeze([...(row.names ?? [])])
-    this.occupy = grant.occupy
-    this.ttlMs = grant.ttlMs
-    this.signal = this.#controller.signal
     // grant.sentAt is performance.now() time; the trust window runs on the monotonic clock.
     this.#extendTrust(row, monotonicMs() - (performance.now() - grant.sentAt))
     if (this.lost) return

@@ -1,3 +1,4 @@
+import { ValidationError } from './errors.js'
 import { hostname } from 'node:os'
 import type pg from 'pg'
 import { checkBoolean, checkInteger, checkKnownKeys, checkString, invalid } from './validate.js'
@@ -82,13 +83,18 @@ export function checkSchema(value: unknown): string {
   return value
 }
 
+/** A holder is copied into the lease, each waiter row and history: kept small. */
+export const HOLDER_MAX_BYTES = 4096
+
 export function checkHolder(field: string, value: unknown): Holder {
-  if (typeof value === 'string' && value.length > 0 && value.length <= 1000) return value
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    const json = JSON.stringify(value)
-    if (json.length <= 10_000) return value as Record<string, unknown>
+  const plain = value !== null && typeof value === 'object' && !Array.isArray(value)
+  if ((typeof value === 'string' && value.length > 0) || plain) {
+    // The database's cap (acquire's _check_request), measured on the compact JSON text.
+    const bytes = Buffer.byteLength(JSON.stringify(value))
+    if (bytes <= HOLDER_MAX_BYTES) return value as Holder
+    throw new ValidationError(`${field}: at most ${HOLDER_MAX_BYTES} bytes of JSON text, got ${bytes} bytes`)
   }
-  return invalid(field, 'must be a string of 1-1000 characters or a JSON object under 10 kB', value)
+  return invalid(field, `must be a non-empty string or a JSON object of at most ${HOLDER_MAX_BYTES} bytes`, value)
 }
 
 export function checkTtlMs(field: string, value: unknown): number {

@@ -38,10 +38,16 @@ export function checkLimitName(value: unknown, field = 'name'): string {
   return value
 }
 
-/** One name or a non-empty array of names. */
+/** The most names one request may carry: it locks one limit row per name until it commits. */
+export const MAX_NAMES_PER_REQUEST = 100
+
+/** One name or an array of names (empty: nothing to guard). */
 export function checkLimitNames(value: unknown): string[] {
   const names = typeof value === 'string' ? [value] : value
-  if (!Array.isArray(names) || names.length === 0) invalid('names', 'must be a limit name or a non-empty array of names', value)
+  if (!Array.isArray(names)) invalid('names', 'must be a limit name or an array of names', value)
+  if (names.length > MAX_NAMES_PER_REQUEST) {
+    throw new ValidationError(`names: at most ${MAX_NAMES_PER_REQUEST} names per request, got ${names.length}`)
+  }
   return names.map((name, index) => {
     const field = Array.isArray(value) ? `names[${index}]` : 'names'
     const checked = checkLimitName(name, field)

@@ -18,6 +18,12 @@ export interface AcquireRow extends Record<string, unknown> {
   db_now: Date
 }
 
+/** What acquire answers for a request with no names to guard: acquired, with no lease. @internal */
+export function unguardedRow(): AcquireRow {
+  const none = { lease_id: null, fencing_token: null, expires_at: null, waiter_id: null, ticket: null, next_expiry: null }
+  return { status: 'acquired', ...none, names: [], missing: [], db_now: new Date() }
+}
+
 /** @internal */
 export interface AcquireArgs {
   names: string[]

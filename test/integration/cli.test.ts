@@ -75,7 +75,7 @@ describe('pgslots CLI (built, as a real process)', () => {
     }
     expect(token).toBeDefined()
     const revoke = await run(['lease', 'revoke', token as string])
-    expect(revoke.stdout).toMatch(/revoked lease/)
+    expect(revoke.stdout, revoke.stderr).toMatch(/revoked lease/)
     const result = await running
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/lease lost/)

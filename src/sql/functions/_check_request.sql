@@ -1,14 +1,23 @@
 -- Validates the arguments of a slot request and returns the distinct names, sorted (the
 -- order limit rows are locked in). Runs before any lock is taken; a single name, the
--- common case, is checked without a query.
+-- common case, is checked without a query. An empty list is valid: it guards nothing.
+-- Caps (the client checks the same ones first, with the same words): 100 names, since a
+-- request locks one limit row per name for its whole transaction; a holder of 4096 bytes of
+-- JSON text, since it is copied into the lease, every waiter row and history, and shown
+-- whole by the listings.
 CREATE OR REPLACE FUNCTION _check_request(p_names text[], p_occupy integer, p_ttl interval, p_heartbeat interval,
-                                          p_priority integer)
+                                          p_priority integer, p_holder jsonb)
 RETURNS text[] LANGUAGE plpgsql AS $$
 DECLARE
   v_bad text;
 BEGIN
-  IF p_names IS NULL OR cardinality(p_names) = 0 THEN
-    RAISE EXCEPTION USING ERRCODE = 'PS400', MESSAGE = 'names: at least one limit name is required';
+  IF p_names IS NULL OR cardinality(p_names) > 100 THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS400',
+      MESSAGE = format('names: at most 100 names per request, got %s', coalesce(cardinality(p_names)::text, 'NULL'));
+  END IF;
+  IF octet_length(p_holder::text) > 4096 THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS400',
+      MESSAGE = format('holder: at most 4096 bytes of JSON text, got %s bytes', octet_length(p_holder::text));
   END IF;
   IF p_occupy IS NULL OR p_occupy < 1 THEN
     RAISE EXCEPTION USING ERRCODE = 'PS400', MESSAGE = format('occupy: must be an integer >= 1, got %s', p_occupy);
@@ -21,6 +30,9 @@ BEGIN
   END IF;
   IF p_heartbeat IS NULL OR p_heartbeat < interval '100 milliseconds' OR p_heartbeat > interval '7 days' THEN
     PERFORM _check_interval('heartbeat', p_heartbeat);
+  END IF;
+  IF cardinality(p_names) = 0 THEN
+    RETURN p_names;
   END IF;
   IF cardinality(p_names) = 1 THEN
     IF p_names[1] IS NULL OR char_length(p_names[1]) NOT BETWEEN 1 AND 200 OR p_names[1] ~ '[[:cntrl:]*]' THEN

@@ -14,7 +14,7 @@ CREATE OR REPLACE FUNCTION acquire(p_names text[], p_occupy integer, p_ttl inter
                                    p_priority integer DEFAULT 0)
 RETURNS acquire_result LANGUAGE plpgsql AS $$
 DECLARE
-  v_names text[] := _check_request(p_names, p_occupy, p_ttl, p_heartbeat, p_priority);
+  v_names text[] := _check_request(p_names, p_occupy, p_ttl, p_heartbeat, p_priority, p_holder);
   v_holder jsonb := coalesce(p_holder, '{}');
   v_limits limits[];
   v_limit limits;
@@ -91,6 +91,12 @@ BEGIN
       v_blocked := v_blocked || v_limit.name;
     END IF;
   END LOOP;
+  -- Nothing to guard (no names, or none exist): no lease, no fencing token, no renewals.
+  IF cardinality(v_found) = 0 THEN
+    v_result.status := 'acquired';
+    v_result.db_now := clock_timestamp();
+    RETURN v_result;
+  END IF;
   IF cardinality(v_blocked) = 0 THEN
     v_charged := _charge(v_found, p_occupy, v_now);
     INSERT INTO leases (id, fencing_token, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at)

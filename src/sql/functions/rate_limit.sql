@@ -18,7 +18,7 @@ BEGIN
   END IF;
   v_result := acquire(p_names, p_occupy, interval '1 minute', p_holder, p_wait, p_strict, p_heartbeat,
                       p_listener_pid, NULL, p_priority);
-  IF v_result.status = 'acquired' THEN
+  IF v_result.status = 'acquired' AND v_result.lease_id IS NOT NULL THEN
     PERFORM _end_lease_by_id(v_result.lease_id, 'released', false);
     v_result.lease_id := NULL;
   END IF;
