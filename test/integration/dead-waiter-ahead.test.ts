@@ -69,6 +69,27 @@ describe('a dead waiter first in line', () => {
     expect(await t.query(`SELECT 1 FROM waiters WHERE queue = 'ahead:after'`)).toEqual([])
   })
 
+  it('a dead waiter on two limits, blocked on one of them, does not hold up the other', async () => {
+    await slots.limits.create('pair:a', { slots: 1 })
+    await slots.limits.create('pair:b', { slots: 1 })
+    const holdsA = await slots.acquire('pair:a')
+    const holdsB = await slots.acquire('pair:b')
+    const aheadOnB = slots.acquire('pair:b', { holder: 'ahead on b', timeoutMs: 20_000 })
+    await until(async () => (await t.query(`SELECT 1 FROM waiters WHERE queue = 'pair:b'`)).length === 1, 'a live waiter on b')
+    const dead = await startWorker('slot-worker', { url: t.url, schema: t.schema, names: ['pair:a', 'pair:b'], count: 1, action: 'queue', label: 'dead' })
+    await until(async () => (await t.query(`SELECT 1 FROM waiters WHERE holder #>> '{}' = 'dead' AND listener_pid IS NOT NULL`)).length === 2, 'the dead waiter in both lines')
+    const [d] = await t.query<{ listener_pid: number }>(`SELECT listener_pid FROM waiters WHERE holder #>> '{}' = 'dead' LIMIT 1`)
+    const behindOnA = slots.acquire('pair:a', { holder: 'behind on a', timeoutMs: 20_000 })
+    await until(async () => (await t.query(`SELECT 1 FROM waiters WHERE queue = 'pair:a'`)).length === 2, 'a live waiter behind it on a')
+    await dead.kill('SIGKILL')
+    await until(async () => (await t.query('SELECT 1 FROM pg_stat_get_activity($1)', [d!.listener_pid])).length === 0, 'its backend to exit')
+    await holdsA.release()
+    const lease = await behindOnA
+    expect([...lease.names]).toEqual(['pair:a'])
+    await Promise.all([lease.release(), holdsB.release()])
+    await (await aheadOnB).release()
+  })
+
   it('pgslots run: a third run gets the slot of a killed holder with a killed run queued ahead of it', async () => {
     const env = { DATABASE_URL: t.url, HOME: process.env.HOME }
     const run = (args: string[]) => spawn(process.execPath, [cliPath, '--schema', t.schema, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: 'ignore' })

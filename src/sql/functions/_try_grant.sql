@@ -13,16 +13,18 @@ DECLARE
   v_full boolean;
   v_counted text[];
 BEGIN
-  IF cardinality(p_waiter.queues) > 1 AND NOT _first_live_in_line(p_waiter.queues, p_waiter.priority, p_waiter.ticket) THEN
-    RETURN 'blocked';
-  END IF;
   IF cardinality(p_waiter.names) > 1 AND NOT _try_lock_limits(p_waiter.names) THEN
     RETURN 'blocked';
   END IF;
   v_now := clock_timestamp();
+  -- Liveness before line order: a dead head must go even when a waiter ahead of it in
+  -- another queue would block it, or it would stop the grant loop of this queue for good.
   IF NOT _waiter_live(p_waiter.expires_at, p_waiter.listener_pid) THEN
     v_ended := _end_wait(p_waiter, v_now);
     RETURN 'removed';
+  END IF;
+  IF cardinality(p_waiter.queues) > 1 AND NOT _first_live_in_line(p_waiter.queues, p_waiter.priority, p_waiter.ticket) THEN
+    RETURN 'blocked';
   END IF;
   SELECT bool_and(_has_room(l, p_waiter.occupy, v_now)),
          bool_or(l.name = p_waiter.queue AND l.slot_decay_per_second = 0
