@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { type Phase, runPipeline } from '../demo/pipeline.js'
 import { renderTimeline, summarize } from '../demo/timeline.js'
+import { DemoInterrupted } from '../demo/worker-processes.js'
 import { startEmbeddedPostgres } from '../embedded-postgres.js'
 import { databaseTarget, type GlobalOptions, openCoordinator } from './context.js'
 import { UsageError } from './errors.js'
@@ -30,13 +31,13 @@ export function registerDemoCommand(program: Command, global: () => GlobalOption
       // Never the user's own limits: a schema of its own unless told otherwise.
       const schema = global().schemaGiven ? global().schema : 'pgslots_demo'
       const configured = global().databaseUrl ?? process.env.DATABASE_URL
-      let embedded: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined
+      let embedded: DemoDatabase | undefined
       if (configured) {
         const { where } = databaseTarget(global())
         process.stdout.write(`using schema ${schema} in ${where} (your other schemas are untouched; --schema to choose)\n`)
       } else {
         process.stdout.write('starting an embedded PostgreSQL (set DATABASE_URL to use yours)…\n')
-        embedded = await startEmbeddedPostgres()
+        embedded = await startDemoDatabase()
       }
       const url = configured ?? embedded!.url
       const slots = openCoordinator({ ...global(), schema, databaseUrl: url }, { listen: false })
@@ -61,8 +62,16 @@ export function registerDemoCommand(program: Command, global: () => GlobalOption
               process.stdout.write(`${progressLine(phases, elapsed)}\n`)
             }
           },
+        }).catch((error: unknown) => {
+          if (error instanceof DemoInterrupted) return error
+          throw error
         })
         if (tty) process.stdout.write('\n')
+        if (records instanceof DemoInterrupted) {
+          process.stderr.write(`pgslots: demo ${records.message}; every worker and flow process it started has ended\n`)
+          process.exitCode = records.exitCode
+          return
+        }
         process.stdout.write('\nfrom the history table:\n')
         process.stdout.write(`${renderTimeline(records)}\n\n${summarize(records, gpuSlots, flowsPerWorker).join('\n')}\n`)
       } finally {
@@ -70,4 +79,29 @@ export function registerDemoCommand(program: Command, global: () => GlobalOption
         await embedded?.stop()
       }
     })
+}
+
+interface DemoDatabase {
+  url: string
+  /** Stops the server; the same promise however often it is called. */
+  stop(): Promise<void>
+}
+
+/**
+ * An embedded server whose stop begins at the first SIGINT or SIGTERM: the terminal's Ctrl-C
+ * reaches the server as well, and embedded-postgres's stop() waits for an exit it must not
+ * have missed. Its own handlers (async-exit-hook) are removed: they would exit the process
+ * once the server is down, before the demo has seen its worker processes end.
+ */
+async function startDemoDatabase(): Promise<DemoDatabase> {
+  const signals = ['SIGINT', 'SIGTERM'] as const
+  const before = new Set(signals.flatMap((signal) => process.listeners(signal)))
+  const server = await startEmbeddedPostgres()
+  let stopped: Promise<void> | undefined
+  const stop = () => (stopped ??= server.stop())
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) if (!before.has(listener)) process.off(signal, listener)
+    process.once(signal, () => void stop().catch(() => {})) // the demo's finally awaits it
+  }
+  return { url: server.url, stop }
 }

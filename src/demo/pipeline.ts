@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { sql } from 'kysely'
 import type { Coordinator } from '../coordinator.js'
+import { LimitNotFoundError } from '../errors.js'
+import { runWorkerProcesses } from './worker-processes.js'
 
 export type Phase = 'download' | 'wait' | 'gpu' | 'save' | 'done'
 
@@ -38,33 +39,47 @@ const workerScript = fileURLToPath(new URL('../../examples/image-pipeline/worker
  * as processes of their own, every flow with its own coordinator. Returns what history says.
  */
 export async function runPipeline(slots: Coordinator, o: PipelineOptions): Promise<FlowRecord[]> {
+  await forgetEarlierRuns(slots, o.workers)
   // Templates: each worker's limits are created by its first request, whatever its id.
   await slots.limits.upsert('gpu:*', { slots: o.gpuSlots, active: true })
   for (const roomy of ['net:*', 'disk:*']) await slots.limits.upsert(roomy, { slots: o.flowsPerWorker, active: true })
   const run = randomUUID()
   const timer = setInterval(() => void progress(slots, run, o).catch(() => {}), 250)
   try {
-    const exits = o.workers.map((worker) => {
-      const child = spawn(process.execPath, [workerScript], {
-        env: {
-          ...process.env,
-          WORKER_ID: worker,
-          FLOWS: String(o.flowsPerWorker),
-          DATABASE_URL: o.url,
-          PGSLOTS_SCHEMA: o.schema,
-          SPEED: String(o.speed),
-          RUN_ID: run,
-        },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      })
-      return new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)))
-    })
-    const failed = (await Promise.all(exits)).filter((code) => code !== 0).length
+    const codes = await runWorkerProcesses(
+      workerScript,
+      o.workers.map((worker) => ({
+        ...process.env,
+        WORKER_ID: worker,
+        FLOWS: String(o.flowsPerWorker),
+        DATABASE_URL: o.url,
+        PGSLOTS_SCHEMA: o.schema,
+        SPEED: String(o.speed),
+        RUN_ID: run,
+      })),
+    )
+    const failed = codes.filter((code) => code !== 0).length
     if (failed > 0) throw new Error(`${failed} worker process(es) failed`)
   } finally {
     clearInterval(timer)
   }
   return recordedFlows(slots, run)
+}
+
+/**
+ * Deletes the limits an earlier run created from the templates. Flows that were killed
+ * leave their leases (holding GPU slots until their ttl) and their places in the queues;
+ * a deleted limit no longer counts those leases and drops its waiters, and the first
+ * request of this run creates it again, empty.
+ */
+async function forgetEarlierRuns(slots: Coordinator, workers: string[]): Promise<void> {
+  for (const worker of workers) {
+    for (const kind of ['net', 'gpu', 'disk']) {
+      await slots.limits.delete(`${kind}:${worker}`).catch((error: unknown) => {
+        if (!(error instanceof LimitNotFoundError)) throw error
+      })
+    }
+  }
 }
 
 /** Flows by phase right now, from the live leases and the queue (what `watch` shows). */

@@ -1,6 +1,8 @@
 // A chaos-soak worker process: `loops` concurrent loops that acquire random mixes of limits
 // and slots, hold them briefly and release, surviving whatever the chaos driver does. Prints
-// {"ready":true} once, and its counts as one JSON line when asked to stop with SIGTERM.
+// {"ready":true} once, {"granted":token,"loop":n} for every lease it is granted (the checker
+// looks each up in history, and each loop's must rise), and its counts as one JSON line when
+// asked to stop with SIGTERM.
 import { Coordinator, type Lease } from '../../src/index.js'
 
 interface Job {
@@ -36,7 +38,7 @@ function request(): { names: string[]; occupy: number } {
   return { names, occupy: Math.random() < 0.25 ? 2 : 1 }
 }
 
-async function loop(): Promise<void> {
+async function loop(index: number): Promise<void> {
   while (!stopping) {
     const { names, occupy } = request()
     let lease: Lease | undefined
@@ -44,6 +46,8 @@ async function loop(): Promise<void> {
       // Random priorities: line order changes, the invariants must not.
       lease = await slots.acquire(names, { occupy, priority: Math.floor(Math.random() * 5) - 2, timeoutMs: 5000 })
       counts.acquired++
+      // Synchronous on a pipe (Linux): the line is out before a SIGKILL can land.
+      process.stdout.write(`${JSON.stringify({ granted: lease.fencingToken.toString(), loop: index })}\n`)
       await sleep(1 + Math.random() * 30)
       if (lease.signal.aborted) counts.lost++
       await lease.release()
@@ -63,7 +67,7 @@ async function loop(): Promise<void> {
   }
 }
 
-const loops = Array.from({ length: job.loops }, loop)
+const loops = Array.from({ length: job.loops }, (_, index) => loop(index))
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`)
 process.on('SIGTERM', async () => {
   stopping = true

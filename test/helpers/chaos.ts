@@ -1,14 +1,26 @@
 // The chaos soak: worker processes hammer five limits while a driver SIGKILLs and restarts
-// workers, terminates backends, revokes leases, lowers and raises limits and restarts
-// Postgres once; afterwards the invariant checker replays history.
+// workers, terminates backends, revokes leases, lowers and raises limits and injects
+// whole-database faults (by default one restart of Postgres; failovers, see
+// failover-chaos.ts); afterwards the invariant checker replays history.
 import pg from 'pg'
-import type { EmbeddedDatabase } from '../../src/embedded-postgres.js'
 import { Coordinator } from '../../src/index.js'
 import { type InvariantReport, checkInvariants } from './invariants.js'
 import { startWorker } from './processes.js'
 
+type ChaosCounts = Record<'kills' | 'restarts' | 'terminatedBackends' | 'revocations' | 'resizes' | 'databaseRestarts' | 'failovers', number>
+
+/** A fault of the whole database, injected `atMs` into the run (other chaos waits for it). */
+export interface DatabaseFault {
+  kind: 'databaseRestarts' | 'failovers'
+  atMs: number
+  inject(): Promise<void>
+}
+
 export interface ChaosOptions {
-  db: EmbeddedDatabase
+  /** Where every process connects; one that can restart is restarted once by default. */
+  db: { url: string; restart?(downMs?: number): Promise<void> }
+  /** Whole-database faults; by default one restart of `db` at 40% of the run. */
+  faults?: DatabaseFault[]
   schema: string
   durationMs: number
   workers?: number
@@ -20,7 +32,7 @@ export interface ChaosOptions {
 
 export interface ChaosResult {
   workerCounts: Record<string, number>
-  chaos: { kills: number; restarts: number; terminatedBackends: number; revocations: number; resizes: number; databaseRestarts: number }
+  chaos: ChaosCounts
   report: InvariantReport
   /** History rows around each over-admission (empty when there was none). */
   evidence: pg.QueryResultRow[]
@@ -38,14 +50,26 @@ const startChaosWorker = (job: object) => startWorker<WorkerLine>('chaos-worker'
 export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const { db, schema, durationMs, log = () => {} } = options
   const admin = new Coordinator({ connectionString: db.url, schema, reaper: false, onWarning: () => {} })
-  const sql = new pg.Pool({ connectionString: db.url, application_name: APP, max: 2 })
+  const sql = new pg.Pool({ connectionString: db.url, application_name: APP, max: 2, connectionTimeoutMillis: 5000 })
   sql.on('error', () => {})
   sql.on('connect', (client) => client.on('error', () => {}))
-  const chaos = { kills: 0, restarts: 0, terminatedBackends: 0, revocations: 0, resizes: 0, databaseRestarts: 0 }
+  const chaos: ChaosCounts = { kills: 0, restarts: 0, terminatedBackends: 0, revocations: 0, resizes: 0, databaseRestarts: 0, failovers: 0 }
+  const restart = db.restart?.bind(db)
+  const restartOnce: DatabaseFault[] = restart ? [{ kind: 'databaseRestarts', atMs: durationMs * 0.4, inject: () => restart(500) }] : []
+  const faults = [...(options.faults ?? restartOnce)].sort((a, b) => a.atMs - b.atMs)
   const workerCounts: Record<string, number> = {}
-  // A killed worker printed only its ready line; a stopped one, its counts after it.
+  // Each worker loop's tokens in the order it was granted them.
+  const grantedTokens: string[][] = []
+  // Every worker printed its grants; a stopped one (not a killed one) its counts last.
   const add = (lines: WorkerLine[]) => {
-    const counts = lines.length > 1 ? lines.at(-1)! : {}
+    const byLoop = new Map<unknown, string[]>()
+    for (const { granted, loop } of lines) {
+      if (typeof granted !== 'string') continue
+      if (!byLoop.has(loop)) byLoop.set(loop, [])
+      byLoop.get(loop)!.push(granted)
+    }
+    grantedTokens.push(...byLoop.values())
+    const counts = lines.find((line) => 'acquired' in line) ?? {}
     for (const [key, value] of Object.entries(counts)) if (typeof value === 'number') workerCounts[key] = (workerCounts[key] ?? 0) + value
   }
   try {
@@ -55,21 +79,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const job = () => ({ url: db.url, schema, limits: LIMITS, loops: options.loopsPerWorker ?? 25, ttlMs: 2000, label: `worker-${++spawned}` })
     const workers = await Promise.all(Array.from({ length: options.workers ?? 4 }, () => startChaosWorker(job())))
 
-    const end = Date.now() + durationMs
-    const restartAt = Date.now() + durationMs * 0.4
+    const started = Date.now()
+    const end = started + durationMs
     const attempt = async (action: () => Promise<unknown>) => action().catch((error) => log(`chaos action failed: ${error}`))
     while (Date.now() < end) {
       await sleep((options.actionEveryMs ?? 300) * (0.5 + Math.random()))
-      if (chaos.databaseRestarts === 0 && Date.now() >= restartAt) {
-        log('restarting Postgres')
-        await db.restart(500)
-        chaos.databaseRestarts++
+      if (faults[0] && Date.now() - started >= faults[0].atMs) {
+        const fault = faults.shift()!
+        log(`${fault.kind}: injecting at ${Math.round((Date.now() - started) / 1000)} s`)
+        await fault.inject()
+        chaos[fault.kind]++
         continue
       }
       const roll = Math.random()
       if (roll < 0.1) {
         const i = Math.floor(Math.random() * workers.length)
-        await workers[i]!.kill('SIGKILL')
+        add(await workers[i]!.kill('SIGKILL'))
         chaos.kills++
         workers[i] = await startChaosWorker(job())
         chaos.restarts++
@@ -117,7 +142,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         client.release()
       }
     }
-    const report = await checkInvariants(query)
+    const report = await checkInvariants(query, {}, grantedTokens)
     // What happened on an over-admitted limit around the moment, to find out why.
     const evidence = []
     for (const o of report.overAdmitted.slice(0, 3)) {

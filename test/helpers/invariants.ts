@@ -17,6 +17,18 @@ export interface InvariantReport {
   waitsEndedTwice: string[]
   /** Waiters still waiting. */
   pendingWaiters: number
+  /** Grants whose token is not above the one granted before on a limit they hold (fencing order). */
+  tokensOutOfOrder: Array<{ limit: string; token: string; after: string }>
+  /** Tokens clients reported being handed (each checked below). */
+  clientGrants: number
+  /** Tokens clients were handed that the database has no record of: an acknowledged grant lost. */
+  lostGrants: string[]
+  /** A client granted a token not above one it was granted before. */
+  tokensBackwards: Array<{ token: string; after: string }>
+  /** Limits whose active_slots is not the sum of occupy over the live leases counted against them. */
+  leakedSlots: Array<{ limit: string; activeSlots: number; held: number }>
+  /** WAL timelines the tokens came from (1 + the failovers they span). */
+  timelines: number
 }
 
 interface LeaseRow {
@@ -41,15 +53,21 @@ interface Step {
  * Replays history — one row per finished lease, cancelled wait and limit change — together
  * with the live leases, in WAL order: every grant, end and limit change records where the
  * WAL stood while it held the limit rows' locks, so for each limit that order is the
- * serialisation order (wall-clock timestamps could be stepped). It checks that no concurrency
+ * serialisation order (wall-clock timestamps could be stepped; WAL positions keep rising
+ * across a promotion, whose timeline starts where replay ended). It checks that no concurrency
  * limit ever held more than the `slots` in force at that moment, that every lease counted
  * against exactly the active concurrency limits it asked for, that no fencing token was
- * granted twice or ended twice, and that no queued wait ended twice. `slotsOf` covers
- * limits whose creation is not in history.
+ * granted twice or ended twice, and that no queued wait ended twice. It checks that on every
+ * limit each grant's fencing token is above the one before (across failovers too: a new
+ * timeline is the token's high part), that the tokens each client was handed (`grantedTokens`,
+ * one list per client, in the order it got them: one request after another) rise and are all
+ * on record, and that each limit's active_slots is what its live leases hold.
+ * `slotsOf` covers limits whose creation is not in history.
  */
 export async function checkInvariants(
   query: (text: string) => Promise<pg.QueryResultRow[]>,
   slotsOf: Record<string, number> = {},
+  grantedTokens: string[][] = [],
 ): Promise<InvariantReport> {
   const ended = (await query(
     `SELECT fencing_token::text AS token, ticket::text AS ticket, names, counted, occupy,
@@ -71,6 +89,12 @@ export async function checkInvariants(
     ticket: string
   }>
   const pendingWaiters = Number(((await query('SELECT count(DISTINCT ticket)::int AS n FROM waiters')) as Array<{ n: number }>)[0]!.n)
+  // One statement, one snapshot: a lease and its limit's counter change in one transaction.
+  const slotCounts = (await query(
+    `SELECT name AS "limit", active_slots AS "activeSlots",
+            (SELECT coalesce(sum(occupy), 0) FROM leases WHERE limits.name = ANY (counted))::int AS held
+     FROM limits`,
+  )) as Array<{ limit: string; activeSlots: number; held: number }>
 
   const limits = new Map<string, { slots: number; active: boolean; decay: number }>(
     Object.entries(slotsOf).map(([name, slots]) => [name, { slots, active: true, decay: 0 }]),
@@ -90,7 +114,14 @@ export async function checkInvariants(
     miscounted: [],
     waitsEndedTwice: [],
     pendingWaiters,
+    tokensOutOfOrder: [],
+    clientGrants: grantedTokens.flat().length,
+    lostGrants: [],
+    tokensBackwards: [],
+    leakedSlots: slotCounts.filter((c) => c.activeSlots !== c.held),
+    timelines: new Set([...ended, ...live].map((l) => BigInt(l.token) >> 44n)).size,
   }
+  const lastToken = new Map<string, bigint>()
   const steps: Step[] = changes.map((c) => ({
     lsn: BigInt(c.lsn),
     apply: () => {
@@ -111,7 +142,11 @@ export async function checkInvariants(
           return limit !== undefined && limit.active && limit.decay === 0 && !deletedBetween(name, lease.granted, lease.ended)
         })
         if ([...expected].sort().join('\0') !== [...lease.counted].sort().join('\0')) report.miscounted.push(lease.token)
+        const token = BigInt(lease.token)
         for (const name of lease.counted) {
+          const last = lastToken.get(name)
+          if (last !== undefined && token <= last) report.tokensOutOfOrder.push({ limit: name, token: lease.token, after: String(last) })
+          lastToken.set(name, token)
           const now = (held.get(name) ?? 0) + lease.occupy
           held.set(name, now)
           const slots = limits.get(name)?.slots
@@ -137,6 +172,13 @@ export async function checkInvariants(
     ...[...ended, ...live].flatMap((l) => (l.ticket === null ? [] : [l.ticket])),
     ...cancelled.map((c) => c.ticket),
   ])
+  const known = new Set([...ended, ...live].map((l) => l.token))
+  report.lostGrants = [...new Set(grantedTokens.flat())].filter((token) => !known.has(token))
+  for (const tokens of grantedTokens) {
+    for (let i = 1; i < tokens.length; i++) {
+      if (BigInt(tokens[i]!) <= BigInt(tokens[i - 1]!)) report.tokensBackwards.push({ token: tokens[i]!, after: tokens[i - 1]! })
+    }
+  }
   return report
 }
 
@@ -155,5 +197,9 @@ export function violations(report: InvariantReport): string[] {
     ...report.badEnds.map((t) => `lease ${t} ended twice, or ended and still live`),
     ...report.miscounted.map((t) => `lease ${t} did not count against exactly its active concurrency limits`),
     ...report.waitsEndedTwice.map((t) => `queue ticket ${t} ended twice`),
+    ...report.tokensOutOfOrder.map((o) => `fencing token ${o.token} granted on ${o.limit} after ${o.after}`),
+    ...report.lostGrants.map((t) => `fencing token ${t} was handed to a client but is not on record`),
+    ...report.tokensBackwards.map((o) => `a client was granted fencing token ${o.token} after ${o.after}`),
+    ...report.leakedSlots.map((l) => `limit ${l.limit} counts ${l.activeSlots} active slots, its live leases hold ${l.held}`),
   ]
 }
