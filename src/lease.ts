@@ -3,7 +3,7 @@ import type { AcquireRow } from './sql/acquire.js'
 import type { SqlContext } from './sql/context.js'
 import { releaseLease } from './sql/release.js'
 import { renewLease } from './sql/renew.js'
-import type { Renewer } from './renewer.js'
+import type { Renewer, RenewalEvents } from './renewer.js'
 import { monotonicMs, TrustWindow } from './trust-window.js'
 
 /** @internal */
@@ -66,11 +66,7 @@ export class Lease implements AsyncDisposable {
     this.#extendTrust(row, monotonicMs() - (performance.now() - grant.sentAt))
     if (this.lost) return
     this.#renewer = grant.renewer
-    if (this.#renewer) {
-      this.#renewer.hold(this.id, this.ttlMs, this.#trust, (message) => this.#lose(new LeaseLostError(message)))
-    } else {
-      this.#scheduleRenew(grant.ttlMs / 3)
-    }
+    this.#startRenewing(grant.ttlMs / 3)
   }
 
   /** When the database expires the lease unless renewed (database clock). */
@@ -139,6 +135,20 @@ export class Lease implements AsyncDisposable {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.release()
+  }
+
+  /** Renews from the renewer thread when there is one, else on this event loop; the first time in `delayMs`. */
+  #startRenewing(delayMs: number): void {
+    if (this.#controller.signal.aborted || this.#released) return
+    if (!this.#renewer) return this.#scheduleRenew(delayMs)
+    const events: RenewalEvents = {
+      lost: (message) => this.#lose(new LeaseLostError(message)),
+      renewHere: (inMs) => {
+        this.#renewer = undefined
+        this.#startRenewing(inMs)
+      },
+    }
+    this.#renewer.hold(this.id, this.ttlMs, this.#trust, events, delayMs)
   }
 
   #extendTrust(row: AcquireRow, sentAt: number): void {
