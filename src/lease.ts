@@ -24,7 +24,10 @@ export interface LeaseGrant {
  * coordinator's renewer thread (default), so a blocked event loop does not lose it.
  * It trusts itself only until a local deadline computed from the database's own
  * `expires_at - now()` measured from when the request was *sent*, minus a margin — so
- * `signal` aborts before the database could hand the slots to anyone else.
+ * `signal` aborts before the database could hand the slots to anyone else, and `lost`
+ * reads that deadline itself, so it is truthful even in the first line that runs after a
+ * pause (SIGSTOP, a VM freeze, a long GC pause). Nothing local protects a write already under
+ * way when a pause starts: pass `fencingToken` to the systems you write to.
  * @example
  * await using lease = await slots.acquire('gpu:gpu-1', { ttlMs: 30_000 })
  * await train({ signal: lease.signal, fencingToken: lease.fencingToken })
@@ -74,9 +77,27 @@ export class Lease implements AsyncDisposable {
     return this.#trust.expiresAt()
   }
 
-  /** True once the lease was lost or revoked. */
+  /**
+   * True once the lease was lost or revoked. Reads the trust window's deadline on the
+   * monotonic clock, so the first check after a pause is truthful though no timer has run
+   * yet; finding the window passed, it aborts `signal` right then.
+   */
   get lost(): boolean {
+    if (!this.#controller.signal.aborted && !this.#released && this.#trust.remainingMs() <= 0) {
+      this.#lose(new LeaseLostError('lease lost: not renewed before its trust window closed'))
+    }
     return this.#controller.signal.aborted
+  }
+
+  /**
+   * Throws the LeaseLostError when the lease is lost: check, then write. A pause between the
+   * check and the write is still possible; the fencing token is what protects the write.
+   * @example
+   * lease.throwIfLost()
+   * await store.put(key, value, { fencingToken: lease.fencingToken })
+   */
+  throwIfLost(): void {
+    if (this.lost) throw this.signal.reason
   }
 
   /**
@@ -85,7 +106,7 @@ export class Lease implements AsyncDisposable {
    * await lease.renew()
    */
   async renew(): Promise<Date> {
-    if (this.lost) throw this.signal.reason
+    this.throwIfLost()
     if (this.#released) throw new LeaseLostError('lease lost: it was released')
     const sentAt = monotonicMs()
     try {
@@ -159,9 +180,9 @@ export class Lease implements AsyncDisposable {
   /** Loses the lease when its trust window closes, unless a renewal (from any thread) moved it. */
   #watchTrust(): void {
     clearTimeout(this.#lossTimer)
-    const remaining = this.#trust.remainingMs()
-    if (remaining <= 0) return this.#lose(new LeaseLostError('lease lost: not renewed before its trust window closed'))
-    this.#lossTimer = setTimeout(() => this.#watchTrust(), remaining)
+    // Reading `lost` loses the lease when the window has closed.
+    if (this.lost || this.#released) return
+    this.#lossTimer = setTimeout(() => this.#watchTrust(), this.#trust.remainingMs())
     this.#lossTimer.unref()
   }
 
