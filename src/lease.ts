@@ -48,7 +48,9 @@ export class Lease implements AsyncDisposable {
   #controller = new AbortController()
   #renewTimer: NodeJS.Timeout | undefined
   #lossTimer: NodeJS.Timeout | undefined
-  #released: Promise<boolean> | undefined
+  /** The release under way, or the one that succeeded; a failed one is forgotten. */
+  #release: Promise<boolean> | undefined
+  #released = false
   #ctx: SqlContext
   #onEnd: ((lost: boolean) => void) | undefined
   #renewer: Renewer | undefined
@@ -114,7 +116,8 @@ export class Lease implements AsyncDisposable {
       this.#extendTrust(row, sentAt)
       return this.expiresAt
     } catch (error) {
-      if (error instanceof LeaseLostError) this.#lose(error)
+      // During a release, the release's own answer says whether the lease ended or was lost.
+      if (error instanceof LeaseLostError && !this.#release) this.#lose(error)
       throw error
     }
   }
@@ -122,24 +125,15 @@ export class Lease implements AsyncDisposable {
   /**
    * Gives the slots back (to the next waiter, in the same transaction). Idempotent: resolves
    * true when the first call ended a live lease (false when it was already revoked or
-   * expired), and later calls return that same answer.
+   * expired), and later calls return that same answer. When the call fails (the database
+   * unreachable), the error is thrown and the lease is as it was: renewing, its `signal`
+   * aborting if it is lost; call release() again.
    * @example
    * try { await work() } finally { await lease.release() }
    */
   release(): Promise<boolean> {
-    this.#stopTimers()
-    this.#renewer?.drop(this.id)
-    this.#released ??= releaseLease(this.#ctx, this.id).then(
-      (released) => {
-        this.#ended(false)
-        return released
-      },
-      (error) => {
-        this.#released = undefined // a failed call (database down) may be retried
-        throw error
-      },
-    )
-    return this.#released
+    this.#release ??= this.#releaseOnce()
+    return this.#release
   }
 
   /** `JSON.stringify(lease)`: the public fields, the fencing token as a string, never the secret id. */
@@ -158,6 +152,23 @@ export class Lease implements AsyncDisposable {
     await this.release()
   }
 
+  async #releaseOnce(): Promise<boolean> {
+    // Renewals pause meanwhile (one landing after the release would report the lease lost),
+    // but the trust window runs on: `signal` still aborts if the call outlasts it.
+    this.#stopRenewing()
+    try {
+      const released = await releaseLease(this.#ctx, this.id)
+      this.#released = true
+      clearTimeout(this.#lossTimer)
+      this.#ended(false)
+      return released
+    } catch (error) {
+      this.#release = undefined
+      this.#startRenewing(0)
+      throw error
+    }
+  }
+
   /** Renews from the renewer thread when there is one, else on this event loop; the first time in `delayMs`. */
   #startRenewing(delayMs: number): void {
     if (this.#controller.signal.aborted || this.#released) return
@@ -170,6 +181,11 @@ export class Lease implements AsyncDisposable {
       },
     }
     this.#renewer.hold(this.id, this.ttlMs, this.#trust, events, delayMs)
+  }
+
+  #stopRenewing(): void {
+    clearTimeout(this.#renewTimer)
+    this.#renewer?.drop(this.id)
   }
 
   #extendTrust(row: AcquireRow, sentAt: number): void {
@@ -193,12 +209,12 @@ export class Lease implements AsyncDisposable {
   }
 
   async #autoRenew(): Promise<void> {
-    if (this.lost || this.#released) return
+    if (this.lost || this.#release) return
     try {
       await this.renew()
-      this.#scheduleRenew(this.ttlMs / 3)
+      if (!this.#release) this.#scheduleRenew(this.ttlMs / 3)
     } catch (error) {
-      if (this.lost || this.#released) return
+      if (this.lost || this.#release) return
       if (error instanceof PgSlotsError) return this.#lose(error)
       // The database is unreachable: retry quickly while the trust window lasts.
       this.#scheduleRenew(Math.min(this.ttlMs / 10, 1000))
@@ -206,9 +222,9 @@ export class Lease implements AsyncDisposable {
   }
 
   #lose(reason: PgSlotsError): void {
-    this.#stopTimers()
     if (this.#controller.signal.aborted || this.#released) return
-    this.#renewer?.drop(this.id)
+    this.#stopRenewing()
+    clearTimeout(this.#lossTimer)
     this.#trust.close()
     const lost = reason instanceof LeaseLostError ? reason : new LeaseLostError(reason.message, { cause: reason })
     this.#controller.abort(lost)
@@ -218,10 +234,5 @@ export class Lease implements AsyncDisposable {
   #ended(lost: boolean): void {
     this.#onEnd?.(lost)
     this.#onEnd = undefined
-  }
-
-  #stopTimers(): void {
-    clearTimeout(this.#renewTimer)
-    clearTimeout(this.#lossTimer)
   }
 }
