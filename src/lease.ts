@@ -3,7 +3,7 @@ import { type AcquireRow, unguardedRow } from './sql/acquire.js'
 import type { SqlContext } from './sql/context.js'
 import { releaseLease } from './sql/release.js'
 import { renewLease } from './sql/renew.js'
-import type { Renewer } from './renewer.js'
+import type { Renewer, RenewalEvents } from './renewer.js'
 import { monotonicMs, TrustWindow } from './trust-window.js'
 
 /** @internal */
@@ -24,7 +24,10 @@ export interface LeaseGrant {
  * coordinator's renewer thread (default), so a blocked event loop does not lose it.
  * It trusts itself only until a local deadline computed from the database's own
  * `expires_at - now()` measured from when the request was *sent*, minus a margin — so
- * `signal` aborts before the database could hand the slots to anyone else.
+ * `signal` aborts before the database could hand the slots to anyone else, and `lost`
+ * reads that deadline itself, so it is truthful even in the first line that runs after a
+ * pause (SIGSTOP, a VM freeze, a long GC pause). Nothing local protects a write already under
+ * way when a pause starts: pass `fencingToken` to the systems you write to.
  * @example
  * await using lease = await slots.acquire('gpu:gpu-1', { ttlMs: 30_000 })
  * await train({ signal: lease.signal, fencingToken: lease.fencingToken })
@@ -45,7 +48,9 @@ export class Lease implements AsyncDisposable {
   #controller = new AbortController()
   #renewTimer: NodeJS.Timeout | undefined
   #lossTimer: NodeJS.Timeout | undefined
-  #released: Promise<boolean> | undefined
+  /** The release under way, or the one that succeeded; a failed one is forgotten. */
+  #release: Promise<boolean> | undefined
+  #released = false
   #ctx: SqlContext
   #onEnd: ((lost: boolean) => void) | undefined
   #renewer: Renewer | undefined
@@ -81,11 +86,7 @@ export class Lease implements AsyncDisposable {
     this.#extendTrust(row, monotonicMs() - (performance.now() - grant.sentAt))
     if (this.lost) return
     this.#renewer = grant.renewer
-    if (this.#renewer) {
-      this.#renewer.hold(this.id, this.ttlMs, this.#trust, (message) => this.#lose(new LeaseLostError(message)))
-    } else {
-      this.#scheduleRenew(grant.ttlMs / 3)
-    }
+    this.#startRenewing(grant.ttlMs / 3)
   }
 
   /** When the database expires the lease unless renewed (database clock). */
@@ -93,9 +94,27 @@ export class Lease implements AsyncDisposable {
     return this.#trust.expiresAt()
   }
 
-  /** True once the lease was lost or revoked. */
+  /**
+   * True once the lease was lost or revoked. Reads the trust window's deadline on the
+   * monotonic clock, so the first check after a pause is truthful though no timer has run
+   * yet; finding the window passed, it aborts `signal` right then.
+   */
   get lost(): boolean {
+    if (!this.#controller.signal.aborted && !this.#released && this.#trust.remainingMs() <= 0) {
+      this.#lose(new LeaseLostError('lease lost: not renewed before its trust window closed'))
+    }
     return this.#controller.signal.aborted
+  }
+
+  /**
+   * Throws the LeaseLostError when the lease is lost: check, then write. A pause between the
+   * check and the write is still possible; the fencing token is what protects the write.
+   * @example
+   * lease.throwIfLost()
+   * await store.put(key, value, { fencingToken: lease.fencingToken })
+   */
+  throwIfLost(): void {
+    if (this.lost) throw this.signal.reason
   }
 
   /**
@@ -104,7 +123,7 @@ export class Lease implements AsyncDisposable {
    * await lease.renew()
    */
   async renew(): Promise<Date> {
-    if (this.lost) throw this.signal.reason
+    this.throwIfLost()
     if (this.#released) throw new LeaseLostError('lease lost: it was released')
     const sentAt = monotonicMs()
     try {
@@ -112,7 +131,8 @@ export class Lease implements AsyncDisposable {
       this.#extendTrust(row, sentAt)
       return this.expiresAt
     } catch (error) {
-      if (error instanceof LeaseLostError) this.#lose(error)
+      // During a release, the release's own answer says whether the lease ended or was lost.
+      if (error instanceof LeaseLostError && !this.#release) this.#lose(error)
       throw error
     }
   }
@@ -120,24 +140,15 @@ export class Lease implements AsyncDisposable {
   /**
    * Gives the slots back (to the next waiter, in the same transaction). Idempotent: resolves
    * true when the first call ended a live lease (false when it was already revoked or
-   * expired), and later calls return that same answer.
+   * expired), and later calls return that same answer. When the call fails (the database
+   * unreachable), the error is thrown and the lease is as it was: renewing, its `signal`
+   * aborting if it is lost; call release() again.
    * @example
    * try { await work() } finally { await lease.release() }
    */
   release(): Promise<boolean> {
-    this.#stopTimers()
-    this.#renewer?.drop(this.id)
-    this.#released ??= releaseLease(this.#ctx, this.id).then(
-      (released) => {
-        this.#ended(false)
-        return released
-      },
-      (error) => {
-        this.#released = undefined // a failed call (database down) may be retried
-        throw error
-      },
-    )
-    return this.#released
+    this.#release ??= this.#releaseOnce()
+    return this.#release
   }
 
   /** `JSON.stringify(lease)`: the public fields, the fencing token as a string, never the secret id. */
@@ -156,6 +167,42 @@ export class Lease implements AsyncDisposable {
     await this.release()
   }
 
+  async #releaseOnce(): Promise<boolean> {
+    // Renewals pause meanwhile (one landing after the release would report the lease lost),
+    // but the trust window runs on: `signal` still aborts if the call outlasts it.
+    this.#stopRenewing()
+    try {
+      const released = await releaseLease(this.#ctx, this.id)
+      this.#released = true
+      clearTimeout(this.#lossTimer)
+      this.#ended(false)
+      return released
+    } catch (error) {
+      this.#release = undefined
+      this.#startRenewing(0)
+      throw error
+    }
+  }
+
+  /** Renews from the renewer thread when there is one, else on this event loop; the first time in `delayMs`. */
+  #startRenewing(delayMs: number): void {
+    if (this.#controller.signal.aborted || this.#released) return
+    if (!this.#renewer) return this.#scheduleRenew(delayMs)
+    const events: RenewalEvents = {
+      lost: (message) => this.#lose(new LeaseLostError(message)),
+      renewHere: (inMs) => {
+        this.#renewer = undefined
+        this.#startRenewing(inMs)
+      },
+    }
+    this.#renewer.hold(this.id, this.ttlMs, this.#trust, events, delayMs)
+  }
+
+  #stopRenewing(): void {
+    clearTimeout(this.#renewTimer)
+    this.#renewer?.drop(this.id)
+  }
+
   #extendTrust(row: AcquireRow, sentAt: number): void {
     this.#trust.extend(row, sentAt, this.ttlMs)
     this.#watchTrust()
@@ -164,9 +211,9 @@ export class Lease implements AsyncDisposable {
   /** Loses the lease when its trust window closes, unless a renewal (from any thread) moved it. */
   #watchTrust(): void {
     clearTimeout(this.#lossTimer)
-    const remaining = this.#trust.remainingMs()
-    if (remaining <= 0) return this.#lose(new LeaseLostError('lease lost: not renewed before its trust window closed'))
-    this.#lossTimer = setTimeout(() => this.#watchTrust(), remaining)
+    // Reading `lost` loses the lease when the window has closed.
+    if (this.lost || this.#released) return
+    this.#lossTimer = setTimeout(() => this.#watchTrust(), this.#trust.remainingMs())
     this.#lossTimer.unref()
   }
 
@@ -177,12 +224,12 @@ export class Lease implements AsyncDisposable {
   }
 
   async #autoRenew(): Promise<void> {
-    if (this.lost || this.#released) return
+    if (this.lost || this.#release) return
     try {
       await this.renew()
-      this.#scheduleRenew(this.ttlMs / 3)
+      if (!this.#release) this.#scheduleRenew(this.ttlMs / 3)
     } catch (error) {
-      if (this.lost || this.#released) return
+      if (this.lost || this.#release) return
       if (error instanceof PgSlotsError) return this.#lose(error)
       // The database is unreachable: retry quickly while the trust window lasts.
       this.#scheduleRenew(Math.min(this.ttlMs / 10, 1000))
@@ -190,9 +237,9 @@ export class Lease implements AsyncDisposable {
   }
 
   #lose(reason: PgSlotsError): void {
-    this.#stopTimers()
     if (this.#controller.signal.aborted || this.#released) return
-    this.#renewer?.drop(this.id)
+    this.#stopRenewing()
+    clearTimeout(this.#lossTimer)
     this.#trust.close()
     const lost = reason instanceof LeaseLostError ? reason : new LeaseLostError(reason.message, { cause: reason })
     this.#controller.abort(lost)
@@ -202,10 +249,5 @@ export class Lease implements AsyncDisposable {
   #ended(lost: boolean): void {
     this.#onEnd?.(lost)
     this.#onEnd = undefined
-  }
-
-  #stopTimers(): void {
-    clearTimeout(this.#renewTimer)
-    clearTimeout(this.#lossTimer)
   }
 }

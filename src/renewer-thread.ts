@@ -2,7 +2,7 @@
 // connection of its own, so a holder whose event loop is busy (CPU-bound work, a long
 // synchronous parse) keeps its slots while the process lives. When the process dies, so
 // does this thread, and the ttl frees them.
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import pg from 'pg'
 import { PgSlotsError } from './errors.js'
 import type { RenewerCommand } from './renewer.js'
@@ -31,7 +31,7 @@ parentPort!.on('message', (command: RenewerCommand) => {
   } else if (command.op === 'hold') {
     const lease: Held = { owner: command.owner, ttlMs: command.ttlMs, trust: new TrustWindow(command.trust), timer: undefined }
     held.set(command.id, lease)
-    schedule(command.id, lease, command.ttlMs / 3)
+    schedule(command.id, lease, Math.max(0, command.renewAt - monotonicMs()))
   } else if (command.op === 'drop') {
     clearTimeout(held.get(command.id)?.timer)
     held.delete(command.id)
@@ -47,6 +47,9 @@ parentPort!.on('message', (command: RenewerCommand) => {
     if (command.last) parentPort!.close()
   }
 })
+
+// Loaded: from here on the thread renews what it is handed (messages queued meanwhile included).
+Atomics.store(new Int32Array((workerData as { ready: SharedArrayBuffer }).ready), 0, 1)
 
 function schedule(id: string, lease: Held, delayMs: number): void {
   lease.timer = setTimeout(() => void renew(id, lease), delayMs)
