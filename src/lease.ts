@@ -74,7 +74,8 @@ export class Lease implements AsyncDisposable {
       this.id = ''
       this.fencingToken = 0n
       this.names = Object.freeze([])
-      this.#released = Promise.resolve(true)
+      this.#released = true
+      this.#release = Promise.resolve(true)
       return
     }
     if (!row.lease_id || !row.fencing_token || !row.expires_at) throw new Error('pgslots: not a granted lease')
