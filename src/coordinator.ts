@@ -234,21 +234,22 @@ export class Coordinator {
     if (!grant) return null
     // No name to guard (none given, or none exists): a handle that holds nothing, as in Prefect.
     if (!grant.row.lease_id) return Lease.unguarded(this.#ctx, o.ttlMs, o.occupy)
-    const lease: Lease = new Lease(this.#ctx, {
+    const held = Object.freeze([...(grant.row.names ?? [])])
+    // onEnd may run inside the constructor (a grant whose trust window closed on its way
+    // here), before `lease` is assigned.
+    const ref: { lease?: Lease } = {}
+    const lease = (ref.lease = new Lease(this.#ctx, {
       ...grant,
       ttlMs: o.ttlMs,
       occupy: o.occupy,
       renewer: this.#renewer,
       onEnd: (lost) => {
-        this.#held.delete(lease)
-        if (lost) this.events.emit('leaseLost', { names: lease.names })
+        if (ref.lease) this.#held.delete(ref.lease)
+        if (lost) this.events.emit('leaseLost', { names: held })
       },
-    })
-    this.events.emit('acquired', {
-      names: lease.names,
-      occupy: lease.occupy,
-      waitSeconds: (performance.now() - askedAt) / 1000,
-    })
+    }))
+    this.events.emit('acquired', { names: held, occupy: lease.occupy, waitSeconds: (performance.now() - askedAt) / 1000 })
+    if (lease.lost) throw lease.signal.reason
     this.#held.add(lease)
     if (grant.signal.aborted) {
       await lease.release()

@@ -92,7 +92,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         continue
       }
       const roll = Math.random()
-      if (roll < 0.1) {
+      // At least one worker kill per run, however few actions a busy machine allows.
+      if (roll < 0.1 || (chaos.kills === 0 && Date.now() - started > (end - started) / 2)) {
         const i = Math.floor(Math.random() * workers.length)
         add(await workers[i]!.kill('SIGKILL'))
         chaos.kills++

@@ -74,7 +74,8 @@ export class SlotsModel {
       return { kind: 'busy' }
     }
     for (const n of active) this.limits.get(n)!.activeSlots += occupy
-    this.leases.push({ counted: active, occupy, live: true, expires })
+    // No limit found: nothing to guard, so no lease (the handle holds nothing).
+    if (found.length > 0) this.leases.push({ counted: active, occupy, live: true, expires })
     return { kind: 'granted' }
   }
 

@@ -111,7 +111,7 @@ const commands = [
             [ns, o, `${SHORT_TTL_MS} milliseconds`, strict, priority],
           )
           if (row!.status !== 'acquired') return false
-          real.leases.push({ id: row!.lease_id, sentAt, answeredAt: Date.now() })
+          if (row!.lease_id) real.leases.push({ id: row!.lease_id, sentAt, answeredAt: Date.now() })
           return true
         }
         const lease =
@@ -121,7 +121,7 @@ const commands = [
                 throw error
               })
             : await real.slots.tryAcquire(ns, { occupy: o, strict, priority })
-        if (lease) real.leases.push({ lease })
+        if (lease && lease.fencingToken > 0n) real.leases.push({ lease })
         return lease !== null
       })
       expect(actual).toEqual(model.acquire(ns, o, strict, via === 'sql'))
