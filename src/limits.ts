@@ -111,7 +111,8 @@ export class Limits {
 
   /**
    * Changes settings; slots freed by a raise go to waiters at once. Lowering below the
-   * slots in use is allowed: no new grant until usage drops below (reported as a warning).
+   * slots in use is allowed: no new grant until fewer slots than the new number are in use
+   * (reported as a warning).
    * @example
    * await slots.limits.update('gpu:gpu-1', { slots: 4 })
    */
@@ -189,7 +190,9 @@ export class Limits {
     ])
     const info = toInfo(row)
     if (info.active && info.activeSlots > info.slots) {
-      this.#warn(`limit ${name} has ${info.activeSlots} slots in use, above its ${info.slots} slots: no new grant until usage drops below`)
+      this.#warn(
+        `limit ${name} has ${info.activeSlots} slots in use, above its new ${info.slots}: no new grant until fewer than ${info.slots} are in use`,
+      )
     }
     return info
   }

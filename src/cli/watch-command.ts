@@ -24,7 +24,7 @@ export async function renderFrame(slots: Coordinator, prefix?: string): Promise<
   const lines = [`pgslots watch: schema ${slots.schema}, ${new Date().toISOString()}`, '', 'LIMITS']
   for (const l of limits) {
     const state = l.active ? '' : ' (inactive)'
-    lines.push(`  ${l.name.padEnd(28)} ${bar(l.used, l.slots)} ${l.used}/${l.slots} used, ${l.waiting} waiting, ${l.denied} slots not granted at once${state}`)
+    lines.push(`  ${l.name.padEnd(28)} ${bar(l.used, l.slots)} ${l.used}/${l.slots} used, ${l.waiting} waiting, ${l.denied} ${Number(l.denied) === 1 ? "slot" : "slots"} not granted at once${state}`)
   }
   lines.push('', 'HOLDERS')
   for (const h of leases) {
