@@ -24,6 +24,13 @@ export interface LimitInfo {
   kind: 'limit' | 'template'
   /** The template this limit was created from, or null. */
   template: string | null
+  /**
+   * A rate limit's budget in use (fractional slots, draining at slotDecayPerSecond): now in
+   * get() and list(), as of the change in create/update/delete. null for a concurrency limit.
+   */
+  bucketLevel: number | null
+  /** When the next slot of a rate limit's budget frees; null when one is free (or not a rate limit). */
+  bucketFreesAt: Date | null
 }
 
 export interface LimitSettings {
@@ -47,6 +54,18 @@ function toInfo(row: Selectable<LimitsTable>): LimitInfo {
     updatedAt: new Date(row.updated_at),
     kind: row.name.endsWith('*') ? 'template' : 'limit',
     template: row.template,
+    ...bucketAt(row),
+  }
+}
+
+/** The bucket as of its last change (decayed_at), from the row alone: no clock is read. */
+function bucketAt(row: Selectable<LimitsTable>): Pick<LimitInfo, 'bucketLevel' | 'bucketFreesAt'> {
+  if (row.slot_decay_per_second <= 0) return { bucketLevel: null, bucketFreesAt: null }
+  const full = row.decaying_slots + 1 > row.slots
+  const freesInMs = ((row.decaying_slots + 1 - row.slots) / row.slot_decay_per_second) * 1000
+  return {
+    bucketLevel: row.decaying_slots,
+    bucketFreesAt: full ? new Date(new Date(row.decayed_at).getTime() + freesInMs) : null,
   }
 }
 
@@ -65,6 +84,8 @@ function statusToInfo(row: Selectable<LimitStatusView>): LimitInfo {
     waiting: row.waiting,
     kind: row.kind,
     template: row.template,
+    bucketLevel: row.bucket_level,
+    bucketFreesAt: row.bucket_frees_at === null ? null : new Date(row.bucket_frees_at),
   }
 }
 
