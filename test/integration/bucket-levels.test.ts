@@ -1,4 +1,6 @@
+import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { registerMetrics } from '../../src/index.js'
 import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
 
 // A rate limit holds no slots (activeSlots stays 0): its bucket is what shows how used it is.
@@ -42,6 +44,21 @@ describe('rate limit bucket levels in LimitInfo and limit_status', () => {
     const plain = await slots.limits.create('gpu:plain', { slots: 1 })
     expect(plain).toMatchObject({ bucketLevel: null, bucketFreesAt: null })
     expect(await slots.limits.get('gpu:plain')).toMatchObject({ bucketLevel: null, bucketFreesAt: null })
+  })
+
+  it('metrics show the bucket of rate limits only', async () => {
+    const slots = t.coordinator()
+    await slots.limits.create('api:metered', { slots: 2, slotDecayPerSecond: 0.01 })
+    await slots.rateLimit('api:metered', { occupy: 2 })
+    const registry = new Registry()
+    const unregister = registerMetrics(slots, registry)
+    const text = await registry.metrics()
+    unregister()
+    expect(text).toMatch(/pgslots_limit_bucket_level\{limit="api:metered"\} (1\.9\d*|2)\n/)
+    const freesIn = Number(/pgslots_limit_bucket_frees_in_seconds\{limit="api:metered"\} ([\d.]+)/.exec(text)?.[1])
+    expect(freesIn).toBeGreaterThan(80)
+    expect(freesIn).toBeLessThanOrEqual(100)
+    expect(text).not.toMatch(/pgslots_limit_bucket_level\{limit="gpu:plain"\}/)
   })
 
   it('a request that creates a limit from a template says so through onWarning, once', async () => {
