@@ -37,7 +37,7 @@ describe('pgslots CLI output (built, as real processes)', () => {
     child.kill('SIGTERM')
     await new Promise((r) => child.once('close', r))
     expect((out.match(/^pgslots watch:/gm) ?? []).length).toBeGreaterThanOrEqual(2)
-    expect(out).not.toMatch(/\x1b/)
+    expect(out).not.toContain('\u001b')
     expect(out).toMatch(/^ {2}gpu:\* +template: creates limits of 2 slots$/m)
     expect(out).not.toMatch(/gpu:\*.*\[/)
     expect(out).toMatch(/gpu:worker-1 +\[\.+\] 0\/2 used, 0 waiting, 0 slots not granted at once/)
