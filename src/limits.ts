@@ -39,6 +39,9 @@ export interface LimitSettings {
   slotDecayPerSecond?: number | undefined
 }
 
+/** What update() changes: settings, and the name (`{ name: 'gpu:a100-1' }` renames). */
+export type LimitUpdate = Partial<LimitSettings> & { name?: string | undefined }
+
 const settingKeys = ['slots', 'active', 'slotDecayPerSecond'] as const
 
 function toInfo(row: Selectable<LimitsTable>): LimitInfo {
@@ -89,9 +92,9 @@ function statusToInfo(row: Selectable<LimitStatusView>): LimitInfo {
   }
 }
 
-function checkSettings(value: unknown, slotsRequired: boolean): Partial<LimitSettings> {
+function checkSettings(value: unknown, slotsRequired: boolean, known: readonly string[] = settingKeys): Partial<LimitSettings> {
   if (value === null || typeof value !== 'object') invalid('settings', 'must be an object', value)
-  checkKnownKeys('settings', value, settingKeys)
+  checkKnownKeys('settings', value, known)
   const s = value as Partial<LimitSettings>
   if (slotsRequired || s.slots !== undefined) checkInteger('slots', s.slots, 0)
   if (s.active !== undefined) checkBoolean('active', s.active)
@@ -134,11 +137,21 @@ export class Limits {
    * Changes settings; slots freed by a raise go to waiters at once. Lowering below the
    * slots in use is allowed: no new grant until fewer slots than the new number are in use
    * (reported as a warning).
+   *
+   * `name` renames it (a template keeps a trailing '*', and its limits follow it). Refused
+   * while any lease or waiter names the limit: they all carry the old name, so rename it
+   * when it is idle (disable it first to let work drain elsewhere). History keeps the old name.
    * @example
    * await slots.limits.update('gpu:gpu-1', { slots: 4 })
+   * await slots.limits.update('gpu:gpu-1', { name: 'gpu:a100-1' })
    */
-  async update(name: string, settings: Partial<LimitSettings>): Promise<LimitInfo> {
-    return this.#put(checkLimitName(name), checkSettings(settings, false), 'update')
+  async update(name: string, settings: LimitUpdate): Promise<LimitInfo> {
+    checkLimitName(name)
+    const { name: newName, ...rest } = checkSettings(settings, false, [...settingKeys, 'name']) as LimitUpdate
+    if (newName === undefined) return this.#put(name, rest, 'update')
+    checkLimitName(newName)
+    const renamed = toInfo(await callFunctionRow<Selectable<LimitsTable>>(this.#ctx.pool, this.#ctx.schema, 'rename_limit', [name, newName]))
+    return Object.keys(rest).length === 0 ? renamed : this.#put(newName, rest, 'update')
   }
 
   /** @example await slots.limits.enable('gpu:gpu-1') */

@@ -65,12 +65,13 @@ export function registerLimitCommands(program: Command, global: () => GlobalOpti
     },
   )
 
-  addSettingFlags(limit.command('update <name>').description('change settings of a limit'))
+  addSettingFlags(limit.command('update <name>').description('change settings of a limit, or rename it'))
     .addOption(new Option('--enable', 'make the limit active again').conflicts('disable'))
-    .action(async (name: string, flags: SettingFlags) => {
-      const settings = settingsFrom(flags)
+    .option('--name <new-name>', 'rename the limit (refused while any lease or waiter names it)')
+    .action(async (name: string, flags: SettingFlags & { name?: string }) => {
+      const settings = { ...settingsFrom(flags), ...(flags.name !== undefined && { name: flags.name }) }
       if (Object.keys(settings).length === 0) {
-        throw new UsageError('limit update needs something to change: --slots, --slot-decay-per-second, --enable or --disable')
+        throw new UsageError('limit update needs something to change: --slots, --slot-decay-per-second, --enable, --disable or --name')
       }
       const info = await withCoordinator(global(), (s) => s.limits.update(name, settings))
       printObject(global(), info as unknown as Record<string, unknown>)
@@ -129,8 +130,10 @@ export function registerLimitCommands(program: Command, global: () => GlobalOpti
     })
 
   for (const [verb, describe] of [
-    ['enable', 'activate a limit'],
-    ['disable', 'deactivate a limit (never blocks, counts nothing)'],
+    // Idempotent, unlike prefect gcl (exit 1 "already active"): a script or a deploy step
+    // states the state it wants and may run twice.
+    ['enable', 'activate a limit (already active: no change, exit 0)'],
+    ['disable', 'deactivate a limit: never blocks, counts nothing (already inactive: no change, exit 0)'],
   ] as const) {
     limit
       .command(`${verb} <name>`)
