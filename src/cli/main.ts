@@ -45,6 +45,8 @@ program.hook('preAction', (_program, actionCommand) => {
   for (let c: Command | null = actionCommand; c; c = c.parent) chain.unshift(c)
   commandPath = chain.slice(1).map((c) => c.name()).join(' ')
   // The value nearest the command wins (optsWithGlobals() would let the outer one win).
+  // opts() is the command's own store of values, which commander hands to the action after
+  // this hook; test/integration/cli-errors.test.ts (grant) fails if that ever changes.
   for (const command of chain) {
     const own = command.opts()
     for (const key of globalKeys) {
