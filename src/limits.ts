@@ -18,15 +18,15 @@ export interface LimitInfo {
   avgSlotOccupancySeconds: number
   createdAt: Date
   updatedAt: Date
-  /** Requests waiting in this limit's queue (only in get() and list()). */
-  waiting?: number
+  /** Requests waiting in this limit's queue (0 in what delete() returns: they no longer wait for it). */
+  waiting: number
   /** 'template' for a name ending in '*' (holds no slots; creates the limits it covers). */
   kind: 'limit' | 'template'
   /** The template this limit was created from, or null. */
   template: string | null
   /**
-   * A rate limit's budget in use (fractional slots, draining at slotDecayPerSecond): now in
-   * get() and list(), as of the change in create/update/delete. null for a concurrency limit.
+   * A rate limit's budget in use (fractional slots, draining at slotDecayPerSecond), now (in
+   * what delete() returns: as of the limit's last change). null for a concurrency limit.
    */
   bucketLevel: number | null
   /** When the next slot of a rate limit's budget frees; null when one is free (or not a rate limit). */
@@ -44,7 +44,8 @@ export type LimitUpdate = Partial<LimitSettings> & { name?: string | undefined }
 
 const settingKeys = ['slots', 'active', 'slotDecayPerSecond'] as const
 
-function toInfo(row: Selectable<LimitsTable>): LimitInfo {
+/** A row of the table (what the SQL functions return) as of its last change. */
+function toInfo(row: Selectable<LimitsTable>, waiting: number): LimitInfo {
   return {
     name: row.name,
     slots: row.slots,
@@ -55,6 +56,7 @@ function toInfo(row: Selectable<LimitsTable>): LimitInfo {
     avgSlotOccupancySeconds: row.avg_slot_occupancy_seconds,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
+    waiting,
     kind: row.name.endsWith('*') ? 'template' : 'limit',
     template: row.template,
     ...bucketAt(row),
@@ -150,8 +152,8 @@ export class Limits {
     const { name: newName, ...rest } = checkSettings(settings, false, [...settingKeys, 'name']) as LimitUpdate
     if (newName === undefined) return this.#put(name, rest, 'update')
     checkLimitName(newName)
-    const renamed = toInfo(await callFunctionRow<Selectable<LimitsTable>>(this.#ctx.pool, this.#ctx.schema, 'rename_limit', [name, newName]))
-    return Object.keys(rest).length === 0 ? renamed : this.#put(newName, rest, 'update')
+    const renamed = await callFunctionRow<Selectable<LimitsTable>>(this.#ctx.pool, this.#ctx.schema, 'rename_limit', [name, newName])
+    return Object.keys(rest).length === 0 ? this.#current(renamed) : this.#put(newName, rest, 'update')
   }
 
   /** @example await slots.limits.enable('gpu:gpu-1') */
@@ -196,7 +198,7 @@ export class Limits {
   async delete(name: string): Promise<LimitInfo> {
     checkLimitName(name)
     const row = await callFunctionRow<Selectable<LimitsTable>>(this.#ctx.pool, this.#ctx.schema, 'delete_limit', [name])
-    return toInfo(row)
+    return toInfo(row, 0)
   }
 
   /**
@@ -222,12 +224,21 @@ export class Limits {
       s.slotDecayPerSecond ?? null,
       mode,
     ])
-    const info = toInfo(row)
+    const info = await this.#current(row)
     if (info.active && info.activeSlots > info.slots) {
       this.#warn(
         `limit ${name} has ${info.activeSlots} slots in use, above its new ${info.slots}: no new grant until fewer than ${info.slots} are in use`,
       )
     }
     return info
+  }
+
+  /**
+   * A changed limit as get() shows it (its waiters counted, its bucket now), so that every
+   * method returns one shape; the row as changed if it is gone meanwhile.
+   */
+  async #current(row: Selectable<LimitsTable>): Promise<LimitInfo> {
+    const status = await this.#db.selectFrom('limit_status').selectAll().where('name', '=', row.name).executeTakeFirst()
+    return status ? statusToInfo(status) : toInfo(row, 0)
   }
 }

@@ -27,6 +27,12 @@ describe('pgslots CLI output (built, as real processes)', () => {
     const gpu = frame.limits.find((l) => l.name === 'gpu:worker-1')!
     expect(gpu).toMatchObject({ slots: 2, activeSlots: 0, deniedSlots: 0, kind: 'limit', bucketLevel: null })
     expect(JSON.stringify(frame)).not.toMatch(/"[a-z]+_[a-z_]+":/)
+    // What a change returns has the same keys too.
+    for (const args of [['limit', 'create', 'gpu:shape', '--slots', '1'], ['limit', 'update', 'gpu:shape', '--slots', '2'], ['limit', 'disable', 'gpu:shape']]) {
+      const changed = JSON.parse((await run([...args, '--json'])).stdout) as Record<string, unknown>
+      expect(Object.keys(changed).sort(), args.join(' ')).toEqual(Object.keys(listed[0]!).sort())
+    }
+    await run(['limit', 'delete', 'gpu:shape'])
   })
 
   it('watch draws no clear-screen codes into a pipe, and no usage bar for a template', async () => {
