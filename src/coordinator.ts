@@ -17,6 +17,7 @@ import { Listener } from './listener.js'
 import { type MigrateResult, migrateSchema } from './migrate.js'
 import { type CoordinatorOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { Reaper } from './reaper.js'
+import { RequestWarnings } from './request-warnings.js'
 import { openRenewer, type Renewer } from './renewer.js'
 import { type AcquireArgs, type AcquireRow, acquireSlots, unguardedRow } from './sql/acquire.js'
 import type { SqlContext } from './sql/context.js'
@@ -55,10 +56,11 @@ export class Coordinator {
   readonly #renewer: Renewer | undefined
   readonly #held = new Set<Lease>()
   readonly #closing = new AbortController()
-  readonly #warnedMissing = new Set<string>()
+  readonly #requestWarnings: RequestWarnings
 
   constructor(options: CoordinatorOptions = {}) {
     this.#options = resolveOptions(options)
+    this.#requestWarnings = new RequestWarnings(this.#options.onWarning)
     // Every pending request listens for close(): thousands of waiters are normal.
     setMaxListeners(0, this.#closing.signal)
     this.schema = this.#options.schema
@@ -286,7 +288,7 @@ export class Coordinator {
       const sentAt = performance.now()
       const listenerPid = this.#listener?.pid ?? null
       const row = await ask({ names: list, occupy: o.occupy, strict: o.strict, holder, wait, heartbeatMs, listenerPid, priority: o.priority })
-      this.#warnMissing(row.missing)
+      this.#requestWarnings.report(row)
       if (row.status === 'busy') return null
       if (row.status === 'acquired') return { row, sentAt, signal }
       const grant = await this.#waiters.waitForGrant({
@@ -300,14 +302,5 @@ export class Coordinator {
       })
       if (grant) return { ...grant, signal }
     }
-  }
-
-  #warnMissing(missing: string[] | null): void {
-    const fresh = (missing ?? []).filter((name) => !this.#warnedMissing.has(name))
-    if (fresh.length === 0) return
-    for (const name of fresh) this.#warnedMissing.add(name)
-    this.#options.onWarning(
-      `limit not found, running unguarded for: ${fresh.join(', ')} (the request option strict: true makes this an error)`,
-    )
   }
 }

@@ -16,13 +16,13 @@ export async function installCron(pool: pg.Pool, schema: string, schedule: strin
     "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_cron') AS available",
   )
   if (!available.rows[0]?.available) {
-    throw new Error('pgslots: the pg_cron extension is not installed on this server; use the in-process reaper')
+    throw new Error('the pg_cron extension is not installed on this server; use the in-process reaper')
   }
   try {
     await pool.query('CREATE EXTENSION IF NOT EXISTS pg_cron')
   } catch (error) {
     throw new Error(
-      `pgslots: cannot enable pg_cron here (${(error as Error).message}); add it to shared_preload_libraries and run this in cron.database_name`,
+      `cannot enable pg_cron here (${(error as Error).message}); add it to shared_preload_libraries and run this in cron.database_name`,
       { cause: error },
     )
   }

@@ -26,7 +26,7 @@ export {
 } from './errors.js'
 export { Lease } from './lease.js'
 export { type LeaseInfo, Leases } from './leases.js'
-export { type LimitInfo, Limits, type LimitSettings } from './limits.js'
+export { type LimitInfo, Limits, type LimitSettings, type LimitUpdate } from './limits.js'
 export { registerMetrics } from './metrics.js'
 export type { MigrateResult } from './migrate.js'
 export type { CoordinatorOptions, Holder } from './options.js'

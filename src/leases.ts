@@ -75,7 +75,10 @@ export class Leases {
     } catch {
       return invalid('fencingToken', 'must be an integer', fencingToken)
     }
-    if (token < 1n) invalid('fencingToken', 'must be a positive integer', fencingToken)
+    // A bigint column: a larger number names no lease and would fail in PostgreSQL instead.
+    if (token < 1n || token > 9_223_372_036_854_775_807n) {
+      invalid('fencingToken', 'must be an integer from 1 to 9223372036854775807', fencingToken)
+    }
     return revokeLease(this.#ctx, token)
   }
 }

@@ -18,12 +18,19 @@ export interface LimitInfo {
   avgSlotOccupancySeconds: number
   createdAt: Date
   updatedAt: Date
-  /** Requests waiting in this limit's queue (only in get() and list()). */
-  waiting?: number
+  /** Requests waiting in this limit's queue (0 in what delete() returns: they no longer wait for it). */
+  waiting: number
   /** 'template' for a name ending in '*' (holds no slots; creates the limits it covers). */
   kind: 'limit' | 'template'
   /** The template this limit was created from, or null. */
   template: string | null
+  /**
+   * A rate limit's budget in use (fractional slots, draining at slotDecayPerSecond), now (in
+   * what delete() returns: as of the limit's last change). null for a concurrency limit.
+   */
+  bucketLevel: number | null
+  /** When the next slot of a rate limit's budget frees; null when one is free (or not a rate limit). */
+  bucketFreesAt: Date | null
 }
 
 export interface LimitSettings {
@@ -32,9 +39,13 @@ export interface LimitSettings {
   slotDecayPerSecond?: number | undefined
 }
 
+/** What update() changes: settings, and the name (`{ name: 'gpu:a100-1' }` renames). */
+export type LimitUpdate = Partial<LimitSettings> & { name?: string | undefined }
+
 const settingKeys = ['slots', 'active', 'slotDecayPerSecond'] as const
 
-function toInfo(row: Selectable<LimitsTable>): LimitInfo {
+/** A row of the table (what the SQL functions return) as of its last change. */
+function toInfo(row: Selectable<LimitsTable>, waiting: number): LimitInfo {
   return {
     name: row.name,
     slots: row.slots,
@@ -45,8 +56,21 @@ function toInfo(row: Selectable<LimitsTable>): LimitInfo {
     avgSlotOccupancySeconds: row.avg_slot_occupancy_seconds,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
+    waiting,
     kind: row.name.endsWith('*') ? 'template' : 'limit',
     template: row.template,
+    ...bucketAt(row),
+  }
+}
+
+/** The bucket as of its last change (decayed_at), from the row alone: no clock is read. */
+function bucketAt(row: Selectable<LimitsTable>): Pick<LimitInfo, 'bucketLevel' | 'bucketFreesAt'> {
+  if (row.slot_decay_per_second <= 0) return { bucketLevel: null, bucketFreesAt: null }
+  const full = row.decaying_slots + 1 > row.slots
+  const freesInMs = ((row.decaying_slots + 1 - row.slots) / row.slot_decay_per_second) * 1000
+  return {
+    bucketLevel: row.decaying_slots,
+    bucketFreesAt: full ? new Date(new Date(row.decayed_at).getTime() + freesInMs) : null,
   }
 }
 
@@ -65,12 +89,14 @@ function statusToInfo(row: Selectable<LimitStatusView>): LimitInfo {
     waiting: row.waiting,
     kind: row.kind,
     template: row.template,
+    bucketLevel: row.bucket_level,
+    bucketFreesAt: row.bucket_frees_at === null ? null : new Date(row.bucket_frees_at),
   }
 }
 
-function checkSettings(value: unknown, slotsRequired: boolean): Partial<LimitSettings> {
+function checkSettings(value: unknown, slotsRequired: boolean, known: readonly string[] = settingKeys): Partial<LimitSettings> {
   if (value === null || typeof value !== 'object') invalid('settings', 'must be an object', value)
-  checkKnownKeys('settings', value, settingKeys)
+  checkKnownKeys('settings', value, known)
   const s = value as Partial<LimitSettings>
   if (slotsRequired || s.slots !== undefined) checkInteger('slots', s.slots, 0)
   if (s.active !== undefined) checkBoolean('active', s.active)
@@ -111,12 +137,23 @@ export class Limits {
 
   /**
    * Changes settings; slots freed by a raise go to waiters at once. Lowering below the
-   * slots in use is allowed: no new grant until usage drops below (reported as a warning).
+   * slots in use is allowed: no new grant until fewer slots than the new number are in use
+   * (reported as a warning).
+   *
+   * `name` renames it (a template keeps a trailing '*', and its limits follow it). Refused
+   * while any lease or waiter names the limit: they all carry the old name, so rename it
+   * when it is idle (disable it first to let work drain elsewhere). History keeps the old name.
    * @example
    * await slots.limits.update('gpu:gpu-1', { slots: 4 })
+   * await slots.limits.update('gpu:gpu-1', { name: 'gpu:a100-1' })
    */
-  async update(name: string, settings: Partial<LimitSettings>): Promise<LimitInfo> {
-    return this.#put(checkLimitName(name), checkSettings(settings, false), 'update')
+  async update(name: string, settings: LimitUpdate): Promise<LimitInfo> {
+    checkLimitName(name)
+    const { name: newName, ...rest } = checkSettings(settings, false, [...settingKeys, 'name']) as LimitUpdate
+    if (newName === undefined) return this.#put(name, rest, 'update')
+    checkLimitName(newName)
+    const renamed = await callFunctionRow<Selectable<LimitsTable>>(this.#ctx.pool, this.#ctx.schema, 'rename_limit', [name, newName])
+    return Object.keys(rest).length === 0 ? this.#current(renamed) : this.#put(newName, rest, 'update')
   }
 
   /** @example await slots.limits.enable('gpu:gpu-1') */
@@ -161,7 +198,7 @@ export class Limits {
   async delete(name: string): Promise<LimitInfo> {
     checkLimitName(name)
     const row = await callFunctionRow<Selectable<LimitsTable>>(this.#ctx.pool, this.#ctx.schema, 'delete_limit', [name])
-    return toInfo(row)
+    return toInfo(row, 0)
   }
 
   /**
@@ -187,10 +224,21 @@ export class Limits {
       s.slotDecayPerSecond ?? null,
       mode,
     ])
-    const info = toInfo(row)
+    const info = await this.#current(row)
     if (info.active && info.activeSlots > info.slots) {
-      this.#warn(`limit ${name} has ${info.activeSlots} slots in use, above its ${info.slots} slots: no new grant until usage drops below`)
+      this.#warn(
+        `limit ${name} has ${info.activeSlots} slots in use, above its new ${info.slots}: no new grant until fewer than ${info.slots} are in use`,
+      )
     }
     return info
+  }
+
+  /**
+   * A changed limit as get() shows it (its waiters counted, its bucket now), so that every
+   * method returns one shape; the row as changed if it is gone meanwhile.
+   */
+  async #current(row: Selectable<LimitsTable>): Promise<LimitInfo> {
+    const status = await this.#db.selectFrom('limit_status').selectAll().where('name', '=', row.name).executeTakeFirst()
+    return status ? statusToInfo(status) : toInfo(row, 0)
   }
 }

@@ -13,8 +13,15 @@ import type { Coordinator } from './coordinator.js'
 export function registerMetrics(coordinator: Coordinator, registry: Registry = defaultRegistry): () => void {
   const registers = [registry]
   const limitLabels = ['limit'] as const
-  const limitRows = async () => coordinator.db.selectFrom('limit_status').selectAll().execute()
-  const perLimit = (name: string, help: string, pick: (row: Awaited<ReturnType<typeof limitRows>>[number]) => number) =>
+  // Seconds until a bucket frees, by the database clock (the only clock pgslots trusts).
+  const limitRows = async () =>
+    coordinator.db
+      .selectFrom('limit_status')
+      .selectAll()
+      .select(sql<number | null>`greatest(extract(epoch FROM bucket_frees_at - clock_timestamp()), 0)::float8`.as('bucket_frees_in'))
+      .execute()
+  // A pick that answers null leaves the limit out (a concurrency limit has no bucket).
+  const perLimit = (name: string, help: string, pick: (row: Awaited<ReturnType<typeof limitRows>>[number]) => number | null) =>
     new Gauge({
       name,
       help,
@@ -22,7 +29,10 @@ export function registerMetrics(coordinator: Coordinator, registry: Registry = d
       registers,
       async collect() {
         this.reset()
-        for (const row of await limitRows()) this.set({ limit: row.name }, pick(row))
+        for (const row of await limitRows()) {
+          const value = pick(row)
+          if (value !== null) this.set({ limit: row.name }, value)
+        }
       },
     })
   const metrics = [
@@ -31,6 +41,10 @@ export function registerMetrics(coordinator: Coordinator, registry: Registry = d
     perLimit('pgslots_limit_waiting', 'Requests queued for the limit', (r) => r.waiting),
     perLimit('pgslots_limit_active', '1 when the limit is active', (r) => (r.active ? 1 : 0)),
     perLimit('pgslots_limit_denied_slots', 'Slots refused or queued since the limit was created', (r) => Number(r.denied)),
+    perLimit('pgslots_limit_bucket_level', 'Budget in use of a rate limit (fractional slots; it drains)', (r) => r.bucket_level),
+    perLimit('pgslots_limit_bucket_frees_in_seconds', 'Seconds until a rate limit frees its next slot (0: one is free)', (r) =>
+      r.bucket_level === null ? null : (r.bucket_frees_in ?? 0),
+    ),
   ]
   const waitingByPriority = new Gauge({
     name: 'pgslots_limit_waiting_by_priority',

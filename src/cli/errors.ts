@@ -1,4 +1,6 @@
 import { PgSlotsError, ValidationError } from '../errors.js'
+import { permissionHint } from './needed-grant.js'
+import { InterruptedError } from './signals.js'
 
 /** Wrong use of the command line (exit 2). */
 export class UsageError extends Error {
@@ -16,11 +18,34 @@ export interface DatabaseTarget {
 const unreachable = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET'])
 const notInstalled = new Set(['3F000', '42P01', '42883'])
 
+// The library names its fields (ttlMs); a CLI user typed a flag (--ttl), or an argument.
+const flagOf: Record<string, string> = {
+  occupy: '-n/--occupy',
+  ttlMs: '--ttl',
+  timeoutMs: '--timeout',
+  priority: '--priority',
+  slots: '--slots',
+  slotDecayPerSecond: '--slot-decay-per-second',
+  fencingToken: '<fencingToken>',
+  name: '<name>',
+  names: '<names>',
+}
+
+/** A validation message that starts with a library field (`ttlMs: ...`), in the flag's name. */
+function inFlagTerms(message: string): string {
+  return message.replace(/^(\w+)(\[\d+\])?:/, (whole, field: string) => (flagOf[field] ? `${flagOf[field]}:` : whole))
+}
+
 /** One line for stderr and the exit code: 2 for usage, 1 for everything that went wrong at run time. */
-export function describeError(error: unknown, schema: string, target: DatabaseTarget | undefined): { line: string; code: number } {
-  if (error instanceof ValidationError || (error as { usage?: boolean } | null)?.usage === true) {
-    return { line: (error as Error).message, code: 2 }
-  }
+export function describeError(
+  error: unknown,
+  schema: string,
+  target: DatabaseTarget | undefined,
+  command: string,
+): { line: string; code: number } {
+  if (error instanceof ValidationError) return { line: inFlagTerms(error.message), code: 2 }
+  if ((error as { usage?: boolean } | null)?.usage === true) return { line: (error as Error).message, code: 2 }
+  if (error instanceof InterruptedError) return { line: error.message, code: error.exitCode }
   if (error instanceof PgSlotsError) return { line: error.message, code: 1 }
   const code = (error as { code?: string } | null)?.code ?? ''
   const message = (error as Error | null)?.message ?? String(error)
@@ -36,6 +61,6 @@ export function describeError(error: unknown, schema: string, target: DatabaseTa
       code: 1,
     }
   }
-  if (code === '42501') return { line: `${message}: this role has no pgslots grant for it (see \`pgslots grant\`)`, code: 1 }
+  if (code === '42501') return { line: `${message}: ${permissionHint(command)}`, code: 1 }
   return { line: message, code: 1 }
 }

@@ -1,11 +1,30 @@
 import { type Command, Option } from 'commander'
-import { sql } from 'kysely'
-import type { LimitSettings } from '../limits.js'
+import type { LimitInfo, LimitSettings } from '../limits.js'
 import { type GlobalOptions, printObject, printRows, withCoordinator } from './context.js'
 import { UsageError } from './errors.js'
 import { parseInteger, parseNumber } from './parse.js'
+import { listWaiters } from './waiters.js'
 
-const columns = ['name', 'kind', 'slots', 'activeSlots', 'waiting', 'active', 'slotDecayPerSecond', 'deniedSlots', 'avgSlotOccupancySeconds', 'template']
+const columns = ['name', 'state', 'slots', 'used', 'waiting', 'decay/s', 'bucket', 'denied', 'avg held s', 'from']
+
+/**
+ * A limit as a row of `limit ls` (short headers, to fit 100 columns); --json prints the
+ * LimitInfo itself. `bucket` is a rate limit's budget in use, `from` its template.
+ */
+function limitRow(l: LimitInfo): Record<string, unknown> {
+  return {
+    name: l.name,
+    state: l.kind === 'template' ? 'template' : l.active ? 'active' : 'inactive',
+    slots: l.slots,
+    used: l.activeSlots,
+    waiting: l.waiting,
+    'decay/s': l.slotDecayPerSecond || '',
+    bucket: l.bucketLevel === null ? '' : l.bucketLevel.toFixed(2),
+    denied: l.deniedSlots,
+    'avg held s': l.avgSlotOccupancySeconds.toFixed(1),
+    from: l.template ?? '',
+  }
+}
 
 interface SettingFlags {
   slots?: number
@@ -46,12 +65,13 @@ export function registerLimitCommands(program: Command, global: () => GlobalOpti
     },
   )
 
-  addSettingFlags(limit.command('update <name>').description('change settings of a limit'))
+  addSettingFlags(limit.command('update <name>').description('change settings of a limit, or rename it'))
     .addOption(new Option('--enable', 'make the limit active again').conflicts('disable'))
-    .action(async (name: string, flags: SettingFlags) => {
-      const settings = settingsFrom(flags)
+    .option('--name <new-name>', 'rename the limit (refused while any lease or waiter names it)')
+    .action(async (name: string, flags: SettingFlags & { name?: string }) => {
+      const settings = { ...settingsFrom(flags), ...(flags.name !== undefined && { name: flags.name }) }
       if (Object.keys(settings).length === 0) {
-        throw new UsageError('limit update needs something to change: --slots, --slot-decay-per-second, --enable or --disable')
+        throw new UsageError('limit update needs something to change: --slots, --slot-decay-per-second, --enable, --disable or --name')
       }
       const info = await withCoordinator(global(), (s) => s.limits.update(name, settings))
       printObject(global(), info as unknown as Record<string, unknown>)
@@ -63,7 +83,8 @@ export function registerLimitCommands(program: Command, global: () => GlobalOpti
     .option('--prefix <prefix>', 'only names starting with this')
     .action(async (flags: { prefix?: string }) => {
       const limits = await withCoordinator(global(), (s) => s.limits.list(flags.prefix ? { prefix: flags.prefix } : {}))
-      printRows(global(), limits as unknown as Array<Record<string, unknown>>, columns)
+      if (global().json) printRows(global(), limits as unknown as Array<Record<string, unknown>>, [])
+      else printRows(global(), limits.map(limitRow), columns)
     })
 
   limit
@@ -73,16 +94,14 @@ export function registerLimitCommands(program: Command, global: () => GlobalOpti
       const { info, holders, waiters } = await withCoordinator(global(), async (s) => ({
         info: await s.limits.get(name),
         holders: await s.leases.list({ limit: name }),
-        waiters: (await s.db.selectFrom('waiting').selectAll().where(sql<boolean>`${name} = ANY (queues)`).orderBy('priority', 'desc').orderBy('ticket').execute()).map(
-          (w) => ({ ticket: w.ticket, priority: w.priority, names: w.names, occupy: w.occupy, holder: w.holder, waitingSince: w.created_at }),
-        ),
+        waiters: await listWaiters(s, { limit: name }),
       }))
       if (global().json) return printObject(global(), { ...info, holders, waiters })
       printObject(global(), info as unknown as Record<string, unknown>)
       process.stdout.write(`\nholders (${holders.length})\n`)
       if (holders.length) printRows(global(), holders as unknown as Array<Record<string, unknown>>, ['fencingToken', 'occupy', 'holder', 'names', 'acquiredAt', 'expiresAt'])
       process.stdout.write(`\nwaiters (${waiters.length}, in order)\n`)
-      if (waiters.length) printRows(global(), waiters, ['ticket', 'priority', 'occupy', 'holder', 'names', 'waitingSince'])
+      if (waiters.length) printRows(global(), waiters as unknown as Array<Record<string, unknown>>, ['ticket', 'priority', 'occupy', 'holder', 'names', 'waitingSince'])
     })
 
   limit
@@ -111,8 +130,10 @@ export function registerLimitCommands(program: Command, global: () => GlobalOpti
     })
 
   for (const [verb, describe] of [
-    ['enable', 'activate a limit'],
-    ['disable', 'deactivate a limit (never blocks, counts nothing)'],
+    // Idempotent, unlike prefect gcl (exit 1 "already active"): a script or a deploy step
+    // states the state it wants and may run twice.
+    ['enable', 'activate a limit (already active: no change, exit 0)'],
+    ['disable', 'deactivate a limit: never blocks, counts nothing (already inactive: no change, exit 0)'],
   ] as const) {
     limit
       .command(`${verb} <name>`)

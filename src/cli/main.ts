@@ -32,16 +32,31 @@ function addGlobalOptions(command: Command): void {
     .option('--json', 'machine-readable output')
 }
 
-// The command being run: its options merged with those given before it (its own win).
-let running: Command = program
+const globalKeys = ['databaseUrl', 'schema', 'json'] as const
+
+// The global options of the command being run, taken out of every command's own options
+// before its action runs: an action receives only its own flags, so it can hand them on
+// whole (grant does, and the library refuses options it does not know).
+let globals: Partial<GlobalOptions> = {}
+// 'lease ls': which command runs, for the hint after "permission denied".
+let commandPath = ''
 program.hook('preAction', (_program, actionCommand) => {
-  running = actionCommand
+  const chain: Command[] = []
+  for (let c: Command | null = actionCommand; c; c = c.parent) chain.unshift(c)
+  commandPath = chain.slice(1).map((c) => c.name()).join(' ')
+  // The value nearest the command wins (optsWithGlobals() would let the outer one win).
+  // opts() is the command's own store of values, which commander hands to the action after
+  // this hook; test/integration/cli-errors.test.ts (grant) fails if that ever changes.
+  for (const command of chain) {
+    const own = command.opts()
+    for (const key of globalKeys) {
+      if (own[key] !== undefined) globals = { ...globals, [key]: own[key] }
+      delete own[key]
+    }
+  }
 })
 const global = (): GlobalOptions => {
-  // (optsWithGlobals() lets the outer value win; here the one nearest the command does.)
-  const chain: Command[] = []
-  for (let c: Command | null = running; c; c = c.parent) chain.unshift(c)
-  const { databaseUrl, schema, json } = Object.assign({}, ...chain.map((c) => c.opts())) as Partial<GlobalOptions>
+  const { databaseUrl, schema, json } = globals
   return {
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
     schema: schema ?? 'pgslots',
@@ -87,8 +102,9 @@ try {
     } catch {
       target = undefined
     }
-    const { line, code } = describeError(error, global().schema, target)
-    process.stderr.write(`pgslots: ${line}\n`)
+    const { line, code } = describeError(error, global().schema, target, commandPath)
+    // Some library messages carry the prefix themselves; the user reads it once.
+    process.stderr.write(`pgslots: ${line.replace(/^pgslots: /, '')}\n`)
     process.exitCode = code
   }
 }

@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process'
 import type { Command } from 'commander'
+import type { Coordinator } from '../coordinator.js'
+import { ImpossibleRequestError } from '../errors.js'
 import { type GlobalOptions, openCoordinator } from './context.js'
 import { parseInteger } from './parse.js'
+import { InterruptedError, signalExitCode } from './signals.js'
 
 interface RunFlags {
   occupy: number
@@ -34,18 +37,22 @@ export function registerRunCommand(program: Command, global: () => GlobalOptions
           process.stderr.write(`pgslots: warning: ${message.replace(/\(.*strict.*\)$/, '(--allow-missing was given)')}\n`),
       })
       const waiting = new AbortController()
-      const giveUp = () => waiting.abort(new Error('interrupted while waiting for slots'))
+      const giveUp = (signal: NodeJS.Signals) => waiting.abort(new InterruptedError(signal, 'waiting for slots'))
       process.once('SIGINT', giveUp)
       process.once('SIGTERM', giveUp)
       try {
-        const lease = await slots.acquire(list, {
-          occupy: flags.occupy,
-          signal: waiting.signal,
-          strict: !flags.allowMissing,
-          ...(flags.priority !== undefined && { priority: flags.priority }),
-          ...(flags.timeout !== undefined && { timeoutMs: flags.timeout }),
-          ...(flags.ttl !== undefined && { ttlMs: flags.ttl }),
-        })
+        const lease = await slots
+          .acquire(list, {
+            occupy: flags.occupy,
+            signal: waiting.signal,
+            strict: !flags.allowMissing,
+            ...(flags.priority !== undefined && { priority: flags.priority }),
+            ...(flags.timeout !== undefined && { timeoutMs: flags.timeout }),
+            ...(flags.ttl !== undefined && { ttlMs: flags.ttl }),
+          })
+          .catch(async (error: unknown) => {
+            throw error instanceof ImpossibleRequestError ? ((await pausedLimitError(slots, list)) ?? error) : error
+          })
         process.off('SIGINT', giveUp)
         process.off('SIGTERM', giveUp)
         const [file, ...args] = command as [string, ...string[]]
@@ -70,7 +77,7 @@ export function registerRunCommand(program: Command, global: () => GlobalOptions
             process.stderr.write(`pgslots: cannot run ${file}: ${error.message}\n`)
             resolve(127)
           })
-          child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 + signalNumber(signal) : 1)))
+          child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? signalExitCode(signal) : 1)))
         })
         process.off('SIGINT', onInt)
         process.off('SIGTERM', onTerm)
@@ -82,6 +89,15 @@ export function registerRunCommand(program: Command, global: () => GlobalOptions
     })
 }
 
-function signalNumber(signal: NodeJS.Signals): number {
-  return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 1
+/**
+ * A limit with 0 slots is paused by its admin, not too small for the request: say so.
+ * (The limits are read through a view; a role that may not read it gets the plain error.)
+ */
+async function pausedLimitError(slots: Coordinator, names: string[]): Promise<Error | undefined> {
+  const limits = await Promise.all(names.map((name) => slots.limits.get(name).catch(() => undefined)))
+  const paused = limits.find((l) => l?.active && l.slots === 0)
+  if (!paused) return undefined
+  return new Error(
+    `limit ${paused.name} is paused (slots 0): nothing is granted until an admin raises it with \`pgslots limit update ${paused.name} --slots N\``,
+  )
 }

@@ -1,7 +1,9 @@
 import type { Command } from 'commander'
 import type { Coordinator } from '../coordinator.js'
+import type { LimitInfo } from '../limits.js'
 import { type GlobalOptions, jsonReplacer, openCoordinator } from './context.js'
 import { parseInteger } from './parse.js'
+import { listWaiters } from './waiters.js'
 
 function bar(used: number, slots: number, width = 20): string {
   if (slots <= 0) return `[${' '.repeat(width)}]`
@@ -10,30 +12,39 @@ function bar(used: number, slots: number, width = 20): string {
 }
 
 const holderText = (holder: unknown) => (typeof holder === 'string' ? holder : JSON.stringify(holder))
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
-/** One frame of the live view, from the dashboard views. */
+/** One line per limit: a template holds no slots, so it gets no bar, only what it creates. */
+function limitLine(l: LimitInfo): string {
+  const name = l.name.padEnd(28)
+  if (l.kind === 'template') return `  ${name} template: creates limits of ${plural(l.slots, 'slot')}${l.active ? '' : ' (inactive)'}`
+  const state = l.active ? '' : ' (inactive)'
+  const denied = `${plural(l.deniedSlots, 'slot')} not granted at once`
+  if (l.bucketLevel !== null) {
+    const frees = l.bucketFreesAt ? `, next slot frees in ${((l.bucketFreesAt.getTime() - Date.now()) / 1000).toFixed(1)}s` : ''
+    return `  ${name} ${bar(l.bucketLevel, l.slots)} ${l.bucketLevel.toFixed(1)}/${l.slots} budget used${frees}, ${l.waiting} waiting, ${denied}${state}`
+  }
+  return `  ${name} ${bar(l.activeSlots, l.slots)} ${l.activeSlots}/${l.slots} used, ${l.waiting} waiting, ${denied}${state}`
+}
+
+/** One frame of the live view; `data` has the shapes of `limit ls --json` and `lease ls --json`. */
 export async function renderFrame(slots: Coordinator, prefix?: string): Promise<{ text: string; data: object }> {
-  let limitsQuery = slots.db.selectFrom('limit_status').selectAll().orderBy('name')
-  if (prefix) limitsQuery = limitsQuery.where('name', 'like', `${prefix.replace(/[\\%_]/g, '\\$&')}%`)
   const [limits, leases, waiting] = await Promise.all([
-    limitsQuery.execute(),
-    slots.db.selectFrom('active_leases').select(['fencing_token', 'names', 'occupy', 'holder', 'expires_at']).orderBy('fencing_token').limit(50).execute(),
-    slots.db.selectFrom('waiting').select(['ticket', 'names', 'occupy', 'holder', 'created_at', 'priority']).orderBy('priority', 'desc').orderBy('ticket').limit(50).execute(),
+    slots.limits.list(prefix ? { prefix } : {}),
+    slots.leases.list().then((all) => all.slice(0, 50)),
+    listWaiters(slots, { max: 50 }),
   ])
   const now = Date.now()
   const lines = [`pgslots watch: schema ${slots.schema}, ${new Date().toISOString()}`, '', 'LIMITS']
-  for (const l of limits) {
-    const state = l.active ? '' : ' (inactive)'
-    lines.push(`  ${l.name.padEnd(28)} ${bar(l.used, l.slots)} ${l.used}/${l.slots} used, ${l.waiting} waiting, ${l.denied} slots not granted at once${state}`)
-  }
+  for (const l of limits) lines.push(limitLine(l))
   lines.push('', 'HOLDERS')
   for (const h of leases) {
-    const left = ((new Date(h.expires_at).getTime() - now) / 1000).toFixed(1)
-    lines.push(`  #${h.fencing_token} ${holderText(h.holder)} holds ${h.occupy} on ${h.names.join(', ')} (expires in ${left}s)`)
+    const left = ((h.expiresAt.getTime() - now) / 1000).toFixed(1)
+    lines.push(`  #${h.fencingToken} ${holderText(h.holder)} holds ${h.occupy} on ${h.names.join(', ')} (expires in ${left}s)`)
   }
   lines.push('', 'WAITING')
   for (const w of waiting) {
-    const age = ((now - new Date(w.created_at).getTime()) / 1000).toFixed(1)
+    const age = ((now - w.waitingSince.getTime()) / 1000).toFixed(1)
     const priority = w.priority === 0 ? '' : ` (priority ${w.priority})`
     lines.push(`  ticket ${w.ticket} ${holderText(w.holder)} wants ${w.occupy} on ${w.names.join(', ')} for ${age}s${priority}`)
   }
@@ -60,7 +71,9 @@ export function registerWatchCommand(program: Command, global: () => GlobalOptio
         while (!stopped) {
           const frame = await renderFrame(slots, flags.prefix)
           if (global().json) process.stdout.write(`${JSON.stringify(frame.data, jsonReplacer)}\n`)
-          else process.stdout.write(flags.once ? frame.text : `\x1b[2J\x1b[H${frame.text}`)
+          // Redraw in place only on a terminal; a file or pipe gets frames one after another.
+          else if (flags.once) process.stdout.write(frame.text)
+          else process.stdout.write(process.stdout.isTTY ? `\x1b[2J\x1b[H${frame.text}` : `${frame.text}\n`)
           if (flags.once) break
           await new Promise((r) => setTimeout(r, flags.interval))
         }

@@ -35,6 +35,9 @@ export interface LimitsTable {
   active_slots: Generated<number>
   denied_slots: GeneratedBigInt
   avg_slot_occupancy_seconds: Generated<number>
+  /** A rate limit's bucket level at decayed_at; it drains at slot_decay_per_second. */
+  decaying_slots: Generated<number>
+  decayed_at: GeneratedTimestamp
   created_at: GeneratedTimestamp
   updated_at: GeneratedTimestamp
   /** The template (e.g. 'gpu:*') this limit was created from. */
@@ -120,6 +123,10 @@ export interface LimitStatusView {
   updated_at: Date
   kind: 'limit' | 'template'
   template: string | null
+  /** A rate limit's budget in use now (fractional); null for a concurrency limit. */
+  bucket_level: number | null
+  /** When the next slot of a rate limit's budget frees; null when one is free now. */
+  bucket_frees_at: Date | null
 }
 
 export interface ActiveLeasesView {

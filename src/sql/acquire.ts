@@ -16,6 +16,9 @@ export interface AcquireRow extends Record<string, unknown> {
   /** A waiting request calls claim() again at this time (see _when_to_look.sql). */
   next_expiry: Date | null
   db_now: Date
+  /** Limits this request created from templates, and the template of each (same order). */
+  created?: string[] | null
+  created_from?: string[] | null
 }
 
 /** What acquire answers for a request with no names to guard: acquired, with no lease. @internal */

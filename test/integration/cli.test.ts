@@ -27,7 +27,7 @@ describe('pgslots CLI (built, as a real process)', () => {
       ['api:x', false],
       ['gpu:gpu-1', true],
     ])
-    expect((await run(['limit', 'ls', '--prefix', 'gpu:'])).stdout).toMatch(/gpu:gpu-1\s+limit\s+2\s+0\s+0\s+true/)
+    expect((await run(['limit', 'ls', '--prefix', 'gpu:'])).stdout).toMatch(/gpu:gpu-1\s+active\s+2\s+0\s+0\s/)
     expect(JSON.parse((await run(['--json', 'limit', 'update', 'gpu:gpu-1', '--slots', '3'])).stdout).slots).toBe(3)
     expect(JSON.parse((await run(['--json', 'limit', 'enable', 'api:x'])).stdout).active).toBe(true)
     expect(JSON.parse((await run(['--json', 'limit', 'disable', 'api:x'])).stdout).active).toBe(false)

@@ -103,7 +103,8 @@ describe('the package', () => {
     const set = await exec(process.execPath, ['out/setup.js'], { cwd: app, env })
     expect(set.stderr).toBe('')
     const ran = await exec(process.execPath, ['out/worker.js'], { cwd: app, env })
-    expect(ran.stderr).toBe('')
+    // The worker's limit comes from the template on first use, and the default onWarning says so.
+    expect(ran.stderr).toBe('pgslots: created gpu:gpu-1 from template gpu:*\n')
     expect(ran.stdout).toMatch(/^trained under token \d+\ntrained under token \d+\n$/)
   }, 180_000)
 })

@@ -26,6 +26,7 @@ DECLARE
   v_first boolean := true;
   v_expired integer := 0;
   v_covered integer;
+  v_existing text[];
   v_async boolean;
   v_now timestamptz;
   v_lease leases;
@@ -36,8 +37,13 @@ BEGIN
   -- Read again even when this call created nothing: a concurrent first request may have
   -- created the limit since the read above.
   IF cardinality(v_limits) < cardinality(v_names) THEN
+    v_existing := ARRAY(SELECT l.name FROM unnest(v_limits) AS l);
     v_covered := _instantiate_templates(v_names);
     v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_names) ORDER BY l.name FOR UPDATE);
+    -- Reported, so that a misspelt name a template covers does not become a limit unseen.
+    SELECT array_agg(l.name ORDER BY l.name), array_agg(l.template ORDER BY l.name)
+    INTO v_result.created, v_result.created_from
+    FROM unnest(v_limits) AS l WHERE l.template IS NOT NULL AND l.name <> ALL (v_existing);
   END IF;
   IF p_request_id IS NOT NULL AND (EXISTS (SELECT 1 FROM leases WHERE id = p_request_id)
                                    OR EXISTS (SELECT 1 FROM waiters WHERE id = p_request_id)) THEN

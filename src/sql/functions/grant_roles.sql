@@ -11,7 +11,7 @@ DECLARE
   v_schema text := current_schema();
   v_worker_functions text[] := ARRAY['acquire', 'rate_limit', 'claim', 'heartbeat', 'cancel_wait', 'renew',
                                      'release', 'reap', 'lease_valid'];
-  v_admin_functions text[] := ARRAY['put_limit', 'delete_limit', 'revoke', 'apply_template'];
+  v_admin_functions text[] := ARRAY['put_limit', 'rename_limit', 'delete_limit', 'revoke', 'apply_template'];
   v_views text[] := ARRAY['limit_status', 'active_leases', 'waiting', 'lease_history', 'events',
                           'stats_per_minute'];
   v_role text;
