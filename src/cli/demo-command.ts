@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { sql } from 'kysely'
 import { type Phase, runPipeline } from '../demo/pipeline.js'
 import { renderTimeline, summarize } from '../demo/timeline.js'
 import { DemoInterrupted } from '../demo/worker-processes.js'
@@ -12,10 +13,13 @@ const flowsPerWorker = 10
 const gpuSlots = 2
 
 function progressLine(phases: Map<string, Record<Phase, number>>, elapsedMs: number): string {
+  const t = `t=${(elapsedMs / 1000).toFixed(1)}s`
+  const seen = [...phases.values()].reduce((sum, n) => sum + n.download + n.wait + n.gpu + n.save + n.done, 0)
+  if (seen === 0) return `${t}  starting ${workers.length} worker and ${workers.length * flowsPerWorker} flow processes…`
   const parts = [...phases].map(
     ([worker, n]) => `${worker}: ${n.download} downloading, ${n.wait} waiting, ${n.gpu} on GPU, ${n.save} saving, ${n.done} done`,
   )
-  return `t=${(elapsedMs / 1000).toFixed(1)}s  ${parts.join(' | ')}`
+  return `${t}  ${parts.join(' | ')}`
 }
 
 /** `pgslots demo`: the image pipeline example in real processes, on an embedded PostgreSQL or DATABASE_URL. */
@@ -26,8 +30,11 @@ export function registerDemoCommand(program: Command, global: () => GlobalOption
       `image pipeline: ${workers.length} worker processes × ${flowsPerWorker} flow processes, GPU limit ${gpuSlots} per worker (schema pgslots_demo unless --schema)`,
     )
     .option('--speed <factor>', 'time scale (2 = twice as fast)', parseNumber, 1)
-    .action(async (flags: { speed: number }) => {
-      if (!(flags.speed > 0 && flags.speed <= 100)) throw new UsageError('--speed: must be between 0 and 100')
+    .option('--keep', 'with DATABASE_URL, keep the pgslots_demo schema afterwards (dropped by default)')
+    .action(async (flags: { speed: number; keep?: boolean }) => {
+      if (!(flags.speed > 0 && flags.speed <= 100)) {
+        throw new UsageError(`--speed: must be greater than 0 and at most 100, got ${flags.speed}`)
+      }
       // Never the user's own limits: a schema of its own unless told otherwise.
       const schema = global().schemaGiven ? global().schema : 'pgslots_demo'
       const configured = global().databaseUrl ?? process.env.DATABASE_URL
@@ -54,10 +61,10 @@ export function registerDemoCommand(program: Command, global: () => GlobalOption
           flowsPerWorker,
           gpuSlots,
           speed: flags.speed,
-          onProgress: (phases) => {
+          onProgress: (phases, final) => {
             const elapsed = performance.now() - started
             if (tty) process.stdout.write(`\r\x1b[2K${progressLine(phases, elapsed)}`)
-            else if (elapsed - lastPrinted >= 1000) {
+            else if (final || elapsed - lastPrinted >= 1000) {
               lastPrinted = elapsed
               process.stdout.write(`${progressLine(phases, elapsed)}\n`)
             }
@@ -74,6 +81,14 @@ export function registerDemoCommand(program: Command, global: () => GlobalOption
         }
         process.stdout.write('\nfrom the history table:\n')
         process.stdout.write(`${renderTimeline(records)}\n\n${summarize(records, gpuSlots, flowsPerWorker).join('\n')}\n`)
+        process.stdout.write(
+          'downloads hold no GPU slot, so every flow of a worker downloads at once; only the GPU step waits its turn\n',
+        )
+        // The demo's own schema goes with the demo (an embedded server goes anyway).
+        if (configured && !global().schemaGiven && !flags.keep) {
+          await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(slots.db)
+          process.stdout.write(`dropped schema ${schema} (--keep keeps it)\n`)
+        }
       } finally {
         await slots.close()
         await embedded?.stop()

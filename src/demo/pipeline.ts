@@ -28,7 +28,8 @@ export interface PipelineOptions {
   /** Time scale: 2 runs twice as fast. */
   speed: number
   /** Called about every 250 ms with each worker's flows by phase, read from the views. */
-  onProgress?: (phases: Map<string, Record<Phase, number>>) => void
+  /** `final`: the state once every worker process has ended. */
+  onProgress?: (phases: Map<string, Record<Phase, number>>, final: boolean) => void
 }
 
 /** The shipped example (examples/image-pipeline), compiled next to this package's dist/src. */
@@ -44,7 +45,7 @@ export async function runPipeline(slots: Coordinator, o: PipelineOptions): Promi
   await slots.limits.upsert('gpu:*', { slots: o.gpuSlots, active: true })
   for (const roomy of ['net:*', 'disk:*']) await slots.limits.upsert(roomy, { slots: o.flowsPerWorker, active: true })
   const run = randomUUID()
-  const timer = setInterval(() => void progress(slots, run, o).catch(() => {}), 250)
+  const timer = setInterval(() => void progress(slots, run, o, false).catch(() => {}), 250)
   try {
     const codes = await runWorkerProcesses(
       workerScript,
@@ -63,6 +64,8 @@ export async function runPipeline(slots: Coordinator, o: PipelineOptions): Promi
   } finally {
     clearInterval(timer)
   }
+  // The last tick may predate the last flows' ends: one more, of the final state.
+  await progress(slots, run, o, true).catch(() => {})
   return recordedFlows(slots, run)
 }
 
@@ -83,7 +86,7 @@ async function forgetEarlierRuns(slots: Coordinator, workers: string[]): Promise
 }
 
 /** Flows by phase right now, from the live leases and the queue (what `watch` shows). */
-async function progress(slots: Coordinator, run: string, o: PipelineOptions): Promise<void> {
+async function progress(slots: Coordinator, run: string, o: PipelineOptions, final: boolean): Promise<void> {
   if (!o.onProgress) return
   const [held, waiting, done] = await Promise.all([
     slots.db.selectFrom('active_leases').select(['names', 'holder']).where(sql<boolean>`holder->>'run' = ${run}`).execute(),
@@ -101,7 +104,7 @@ async function progress(slots: Coordinator, run: string, o: PipelineOptions): Pr
   count(held, (kind) => (kind === 'net' ? 'download' : kind === 'gpu' ? 'gpu' : 'save'))
   count(waiting, () => 'wait')
   count(done, () => 'done')
-  o.onProgress(phases)
+  o.onProgress(phases, final)
 }
 
 /** Each flow's download, GPU and save leases from history, on one time axis. */

@@ -72,8 +72,11 @@ BEGIN
     -- slots = 0 without strict reads as "paused": the request waits for an admin to raise it.
     IF v_limit.active AND v_limit.slots < p_occupy AND (v_limit.slots > 0 OR p_strict) THEN
       RAISE EXCEPTION USING ERRCODE = 'PS422',
-        MESSAGE = format('occupy %s exceeds the %s slots of limit %s', p_occupy, v_limit.slots,
-                         quote_literal(v_limit.name));
+        MESSAGE = CASE WHEN v_limit.slots = 0
+                  THEN format('limit %s is paused (slots 0): nothing is granted until an admin raises its slots',
+                              quote_literal(v_limit.name))
+                  ELSE format('occupy %s exceeds the %s slots of limit %s', p_occupy, v_limit.slots,
+                              quote_literal(v_limit.name)) END;
     END IF;
   END LOOP;
   -- Lazy expiry: min() reads the first entry of the expires_at index (a WHERE on the
