@@ -1,0 +1,117 @@
+import type { ServerResponse } from 'node:http'
+import type { Coordinator } from '../coordinator.js'
+import { type AdminRights, readAdminRights } from './admin-actions.js'
+import { readLive, readStats, type UiSnapshot, type UiStat } from './snapshot.js'
+
+export interface LiveFeedOptions {
+  intervalMs: number
+  /** Ask for admin rights (only when the page runs with admin). */
+  admin: boolean
+}
+
+// Per-minute stats change once a minute; reading them (a view over all of history) every
+// interval would cost the database the most for the least.
+const statsEveryMs = 5000
+// A database that stops answering (a partition, not a refusal) shows the banner after this.
+const stalledAfterMs = 3000
+
+/**
+ * One poll loop for every open page: it reads the views once per interval while at least
+ * one page listens, and sends the same frame to all of them as a server-sent event. Reads
+ * only: no writes and no NOTIFY, so a hundred open pages cost the database one reader.
+ */
+export class LiveFeed {
+  readonly #clients = new Set<ServerResponse>()
+  readonly #slots: Coordinator
+  readonly #options: LiveFeedOptions
+  #last: string | undefined
+  #stats: UiStat[] = []
+  #statsAt = 0
+  #rights: AdminRights | undefined
+  #running = false
+  #closed = false
+  #timer: NodeJS.Timeout | undefined
+
+  constructor(slots: Coordinator, options: LiveFeedOptions) {
+    this.#slots = slots
+    this.#options = options
+  }
+
+  /** Turns a GET /events response into a listener of the feed. */
+  add(res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
+    // The browser reconnects by itself after this long if the server goes away.
+    res.write('retry: 1000\n\n')
+    if (this.#last) res.write(this.#last)
+    this.#clients.add(res)
+    res.on('close', () => this.#clients.delete(res))
+    if (!this.#running) void this.#loop()
+  }
+
+  /** Ends every page's stream and the loop. */
+  close(): void {
+    this.#closed = true
+    clearTimeout(this.#timer)
+    for (const res of this.#clients) res.end()
+    this.#clients.clear()
+  }
+
+  async #loop(): Promise<void> {
+    this.#running = true
+    try {
+      while (this.#clients.size > 0 && !this.#closed) {
+        const started = Date.now()
+        await this.#tick()
+        const rest = Math.max(0, this.#options.intervalMs - (Date.now() - started))
+        await new Promise<void>((resolve) => (this.#timer = setTimeout(resolve, rest)))
+      }
+    } finally {
+      this.#running = false
+    }
+  }
+
+  async #tick(): Promise<void> {
+    const read = this.#read()
+    let stalled: NodeJS.Timeout | undefined
+    const timeout = new Promise<'stalled'>((resolve) => (stalled = setTimeout(() => resolve('stalled'), stalledAfterMs)))
+    try {
+      const first = await Promise.race([read, timeout])
+      if (first === 'stalled') {
+        this.#broadcast('down', { message: `the database has not answered for ${stalledAfterMs / 1000} s` })
+        await read // never two reads at once: the next tick waits for this one
+      }
+    } catch (error) {
+      this.#broadcast('down', { message: (error as Error).message || String((error as { code?: string }).code) })
+    } finally {
+      clearTimeout(stalled)
+    }
+  }
+
+  async #read(): Promise<void> {
+    const now = Date.now()
+    const statsDue = now - this.#statsAt >= statsEveryMs
+    const [live, stats, rights] = await Promise.all([
+      readLive(this.#slots),
+      statsDue ? readStats(this.#slots) : this.#stats,
+      this.#options.admin && (statsDue || !this.#rights) ? readAdminRights(this.#slots) : this.#rights,
+    ])
+    if (statsDue) this.#statsAt = now
+    this.#stats = stats
+    this.#rights = rights
+    const frame: UiSnapshot & { admin?: AdminRights } = {
+      at: new Date().toISOString(),
+      schema: this.#slots.schema,
+      ...live,
+      stats,
+      ...(rights ? { admin: rights } : {}),
+    }
+    this.#broadcast('snapshot', frame)
+  }
+
+  #broadcast(event: string, data: unknown): void {
+    // Serialized once for every page.
+    const message = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
+    if (event === 'snapshot') this.#last = message
+    for (const res of this.#clients) res.write(message)
+  }
+}
