@@ -64,6 +64,20 @@ describe.skipIf(!hasChromium)('pgslots ui in headless Chromium', () => {
     await page.locator('#limits tr[data-limit="gpu"]').waitFor({ state: 'detached', ...seen })
     expect(await page.locator('#limit-count').textContent()).toBe('(2 of 3)')
     await page.fill('#prefix', '')
+    expect(await page.locator('#charts canvas').count()).toBe(4) // uPlot: acquisitions, wait, denials, expirations
+  })
+
+  it('disables, enables and resizes a limit from the page (--admin, as the owner)', async () => {
+    await page.click('#toggle-active', seen)
+    await page.locator('#limits tr[data-limit="gpu"].inactive').waitFor(seen)
+    await page.click('#toggle-active', seen)
+    await page.locator('#limits tr[data-limit="gpu"]:not(.inactive)').waitFor(seen)
+    await page.fill('#slots-input', '3')
+    await page.click('#set-slots', seen)
+    await page.locator('#detail-name').filter({ hasText: 'of 3 slots' }).waitFor(seen)
+    await page.fill('#slots-input', '1')
+    await page.click('#set-slots', seen)
+    await page.locator('#detail-name').filter({ hasText: 'gpu: 0 of 1 slots used' }).waitFor(seen)
   })
 
   it('shows a holder from another process, a waiter in line, and the release, without a reload', async () => {
