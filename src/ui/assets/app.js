@@ -172,6 +172,11 @@ $('toggle-active').addEventListener('click', () => {
   if (limit) adminAction('limit', { name: limit.name, active: !limit.active })
 })
 $('set-slots').addEventListener('click', () => adminAction('limit', { name: selected, slots: Number($('slots-input').value) }))
+// A link or the back button changes the selected limit without a reload.
+window.addEventListener('hashchange', () => {
+  selected = new URLSearchParams(window.location.hash.slice(1)).get('limit')
+  render()
+})
 $('prefix').addEventListener('input', render)
 $('search').addEventListener('input', render)
 

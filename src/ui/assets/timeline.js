@@ -2,6 +2,8 @@
 // Swimlanes of the last minutes for one limit: a lane per holder, a bar per lease from its
 // grant to its end (or to now while held). Plain positioned divs: uPlot draws series, not spans.
 const windowMinutes = 5
+// Many short-lived holders (a process each) would make a wall of lanes: the latest ones only.
+const maxLanes = 30
 
 export function renderTimeline(container, limitName, frame, holderText) {
   const now = new Date(frame.at).getTime()
@@ -19,9 +21,11 @@ export function renderTimeline(container, limitName, frame, holderText) {
     if (!lanes.has(s.holder)) lanes.set(s.holder, [])
     lanes.get(s.holder).push(s)
   }
+  const latest = (list) => Math.max(...list.map((s) => s.end))
+  const shown = [...lanes].sort(([, a], [, b]) => latest(b) - latest(a)).slice(0, maxLanes)
   const position = (t) => `${(Math.max(0, t - from) / (now - from)) * 100}%`
   container.replaceChildren(
-    ...[...lanes].sort(([a], [b]) => a.localeCompare(b)).map(([holder, list]) => {
+    ...shown.sort(([a], [b]) => a.localeCompare(b)).map(([holder, list]) => {
       const lane = document.createElement('div')
       lane.className = 'lane'
       const name = document.createElement('span')
@@ -42,4 +46,9 @@ export function renderTimeline(container, limitName, frame, holderText) {
     }),
   )
   if (lanes.size === 0) container.textContent = 'no leases in the last 5 minutes'
+  else if (lanes.size > maxLanes) {
+    const more = document.createElement('p')
+    more.textContent = `${lanes.size - maxLanes} more holders before these`
+    container.appendChild(more)
+  }
 }
