@@ -3,6 +3,7 @@ import { type Phase, runPipeline } from '../demo/pipeline.js'
 import { renderTimeline, summarize } from '../demo/timeline.js'
 import { DemoInterrupted } from '../demo/worker-processes.js'
 import { startEmbeddedPostgres } from '../embedded-postgres.js'
+import { serveUi, type UiServer } from '../ui/server.js'
 import { databaseTarget, type GlobalOptions, openCoordinator } from './context.js'
 import { UsageError } from './errors.js'
 import { parseNumber } from './parse.js'
@@ -26,7 +27,8 @@ export function registerDemoCommand(program: Command, global: () => GlobalOption
       `image pipeline: ${workers.length} worker processes × ${flowsPerWorker} flow processes, GPU limit ${gpuSlots} per worker (schema pgslots_demo unless --schema)`,
     )
     .option('--speed <factor>', 'time scale (2 = twice as fast)', parseNumber, 1)
-    .action(async (flags: { speed: number }) => {
+    .option('--ui', 'serve the live page (a free port on 127.0.0.1) while the flows run')
+    .action(async (flags: { speed: number; ui?: boolean }) => {
       if (!(flags.speed > 0 && flags.speed <= 100)) throw new UsageError('--speed: must be between 0 and 100')
       // Never the user's own limits: a schema of its own unless told otherwise.
       const schema = global().schemaGiven ? global().schema : 'pgslots_demo'
@@ -41,8 +43,13 @@ export function registerDemoCommand(program: Command, global: () => GlobalOption
       }
       const url = configured ?? embedded!.url
       const slots = openCoordinator({ ...global(), schema, databaseUrl: url }, { listen: false })
+      let ui: UiServer | undefined
       try {
         await slots.migrate()
+        if (flags.ui) {
+          ui = await serveUi(slots, { port: 0 })
+          process.stdout.write(`pgslots ui: ${ui.url} (until the demo ends)\n`)
+        }
         process.stdout.write(`${workers.length} workers start ${flowsPerWorker} flow processes each…\n`)
         const tty = process.stdout.isTTY
         const started = performance.now()
@@ -75,6 +82,7 @@ export function registerDemoCommand(program: Command, global: () => GlobalOption
         process.stdout.write('\nfrom the history table:\n')
         process.stdout.write(`${renderTimeline(records)}\n\n${summarize(records, gpuSlots, flowsPerWorker).join('\n')}\n`)
       } finally {
+        await ui?.close()
         await slots.close()
         await embedded?.stop()
       }

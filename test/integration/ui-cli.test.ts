@@ -69,4 +69,12 @@ describe('pgslots ui on the command line', () => {
       taken.close()
     }
   })
+
+  it('serves the page while the demo runs with --ui', async () => {
+    const result = await runCli(['demo', '--ui', '--speed', '50', '--schema', `${t.schema}_demo`], { DATABASE_URL: t.url })
+    await t.sql.query(`DROP SCHEMA IF EXISTS "${t.schema}_demo" CASCADE`)
+    expect(result.stderr).toBe('')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/\npgslots ui: http:\/\/127\.0\.0\.1:\d+\/ \(until the demo ends\)\n/)
+  }, 120_000)
 })
