@@ -24,7 +24,9 @@ export class LiveFeed {
   readonly #clients = new Set<ServerResponse>()
   readonly #slots: Coordinator
   readonly #options: LiveFeedOptions
-  #last: string | undefined
+  /** The latest frame in full, for a page that connects now. */
+  #lastFull: string | undefined
+  #limitsJson = ''
   #stats: UiStat[] = []
   #statsAt = 0
   #rights: AdminRights | undefined
@@ -42,7 +44,7 @@ export class LiveFeed {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' })
     // The browser reconnects by itself after this long if the server goes away.
     res.write('retry: 1000\n\n')
-    if (this.#last) res.write(this.#last)
+    if (this.#lastFull) res.write(this.#lastFull)
     this.#clients.add(res)
     res.on('close', () => this.#clients.delete(res))
     if (!this.#running) void this.#loop()
@@ -98,20 +100,32 @@ export class LiveFeed {
     if (statsDue) this.#statsAt = now
     this.#stats = stats
     this.#rights = rights
-    const frame: UiSnapshot & { admin?: AdminRights } = {
+    const { limits, ...rest } = live
+    const frame: Omit<UiSnapshot, 'limits'> & { admin?: AdminRights } = {
       at: new Date().toISOString(),
       schema: this.#slots.schema,
-      ...live,
+      ...rest,
       stats,
       ...(rights ? { admin: rights } : {}),
     }
-    this.#broadcast('snapshot', frame)
+    // Thousands of limits are most of a frame and rarely all change: open pages get them
+    // only when they did (a frame without `limits` keeps the page's last ones).
+    const limitsJson = JSON.stringify(limits)
+    const body = JSON.stringify(frame)
+    const full = `{"limits":${limitsJson},${body.slice(1)}`
+    this.#lastFull = message('snapshot', full)
+    this.#send(limitsJson === this.#limitsJson ? message('snapshot', body) : this.#lastFull)
+    this.#limitsJson = limitsJson
   }
 
   #broadcast(event: string, data: unknown): void {
-    // Serialized once for every page.
-    const message = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
-    if (event === 'snapshot') this.#last = message
-    for (const res of this.#clients) res.write(message)
+    this.#send(message(event, JSON.stringify(data)))
+  }
+
+  /** Serialized once for every page. */
+  #send(text: string): void {
+    for (const res of this.#clients) res.write(text)
   }
 }
+
+const message = (event: string, json: string) => `event: ${event}\ndata: ${json}\n\n`

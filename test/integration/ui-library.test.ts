@@ -36,6 +36,8 @@ describe('serveUi() in your own process', () => {
       expect(await (await fetch(ui.url)).text()).toContain('<title>pgslots</title>')
       const [a, b, c] = await Promise.all([snapshots(ui.url, 5), snapshots(ui.url, 5), snapshots(ui.url, 5)])
       expect(a![0]!.limits.map((l) => l.name)).toEqual(['gpu'])
+      // Nothing changed: the later frames leave the limits out (the page keeps its own).
+      expect(a![4]!.limits).toBeUndefined()
       // One read per interval for all pages: the pages that were open together got the very same frames.
       const times = (frames: Array<{ at: string }>) => new Set(frames.map((f) => f.at))
       const common = [...times(a!)].filter((at) => times(b!).has(at) && times(c!).has(at))

@@ -182,7 +182,9 @@ $('search').addEventListener('input', render)
 
 const events = new EventSource('/events')
 events.addEventListener('snapshot', (event) => {
-  frame = JSON.parse(event.data)
+  const next = JSON.parse(event.data)
+  // The server leaves the limits out of a frame when none changed.
+  frame = { ...next, limits: next.limits ?? frame?.limits ?? [] }
   showBanner(null)
   render()
 })
