@@ -14,6 +14,9 @@ export interface LiveFeedOptions {
 const statsEveryMs = 5000
 // A database that stops answering (a partition, not a refusal) shows the banner after this.
 const stalledAfterMs = 3000
+// A connection cut without a reset can hang a query until TCP gives up (minutes): after this
+// the feed stops waiting for it and reads again, so the page recovers when the network does.
+const abandonAfterMs = 20_000
 
 /**
  * One poll loop for every open page: it reads the views once per interval while at least
@@ -31,6 +34,8 @@ export class LiveFeed {
   #statsAt = 0
   #rights: AdminRights | undefined
   #running = false
+  /** The latest read started; an abandoned read that ends later must not send its old frame. */
+  #generation = 0
   #closed = false
   #timer: NodeJS.Timeout | undefined
 
@@ -73,14 +78,17 @@ export class LiveFeed {
   }
 
   async #tick(): Promise<void> {
-    const read = this.#read()
+    const generation = ++this.#generation
+    const read = this.#read(generation)
+    read.catch(() => {}) // the failure of a read given up on is nobody's news
     let stalled: NodeJS.Timeout | undefined
     const timeout = new Promise<'stalled'>((resolve) => (stalled = setTimeout(() => resolve('stalled'), stalledAfterMs)))
     try {
       const first = await Promise.race([read, timeout])
       if (first === 'stalled') {
         this.#broadcast('down', { message: `the database has not answered for ${stalledAfterMs / 1000} s` })
-        await read // never two reads at once: the next tick waits for this one
+        // Never two reads at once, unless this one has hung for too long.
+        await Promise.race([read, new Promise((resolve) => setTimeout(resolve, abandonAfterMs).unref())])
       }
     } catch (error) {
       this.#broadcast('down', { message: (error as Error).message || String((error as { code?: string }).code) })
@@ -89,7 +97,7 @@ export class LiveFeed {
     }
   }
 
-  async #read(): Promise<void> {
+  async #read(generation: number): Promise<void> {
     const now = Date.now()
     const statsDue = now - this.#statsAt >= statsEveryMs
     const [live, stats, rights] = await Promise.all([
@@ -97,6 +105,7 @@ export class LiveFeed {
       statsDue ? readStats(this.#slots) : this.#stats,
       this.#options.admin && (statsDue || !this.#rights) ? readAdminRights(this.#slots) : this.#rights,
     ])
+    if (generation !== this.#generation) return
     if (statsDue) this.#statsAt = now
     this.#stats = stats
     this.#rights = rights

@@ -137,6 +137,13 @@ describe.skipIf(!hasChromium)('pgslots ui in headless Chromium', () => {
     await page.locator('#banner', { hasText: 'Database unreachable' }).waitFor(seen)
     proxy.resume()
     await page.locator('#banner').waitFor({ state: 'hidden', ...seen })
+    // A partition (nothing answers, nothing is refused): the banner after a few seconds, then
+    // the cut connections fail their reads and new ones work.
+    proxy.stall()
+    await page.locator('#banner', { hasText: 'has not answered' }).waitFor(seen)
+    proxy.cut()
+    proxy.resume()
+    await page.locator('#banner').waitFor({ state: 'hidden', ...seen })
     await t.coordinator().limits.update('gpu', { slots: 2 })
     await page.locator('#detail-name').filter({ hasText: 'of 2 slots' }).waitFor(seen)
   })
