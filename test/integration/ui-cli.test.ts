@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -5,6 +7,8 @@ import { runCli } from '../helpers/cli.js'
 import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
 import { startUi } from '../helpers/ui-server.js'
 import { until } from '../helpers/until.js'
+
+const root = new URL('../../', import.meta.url)
 
 describe('pgslots ui on the command line', () => {
   let t: TestSchema
@@ -77,4 +81,15 @@ describe('pgslots ui on the command line', () => {
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/\npgslots ui: http:\/\/127\.0\.0\.1:\d+\/ \(until the demo ends\)\n/)
   }, 120_000)
+
+  it('ships the page in the package, and uPlot as a dependency (no front-end build)', async () => {
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root }, (error, out) => (error ? reject(error) : resolve(out))),
+    )
+    const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path)
+    for (const asset of ['index.html', 'app.js', 'charts.js', 'timeline.js', 'style.css']) expect(files).toContain(`src/ui/assets/${asset}`)
+    expect(files).toContain('dist/src/ui/server.js')
+    const manifest = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { dependencies: Record<string, string> }
+    expect(Object.keys(manifest.dependencies)).toContain('uplot')
+  }, 60_000)
 })
