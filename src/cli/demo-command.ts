@@ -4,6 +4,7 @@ import { type Phase, runPipeline } from '../demo/pipeline.js'
 import { renderTimeline, summarize } from '../demo/timeline.js'
 import { DemoInterrupted } from '../demo/worker-processes.js'
 import { startEmbeddedPostgres } from '../embedded-postgres.js'
+import { serveUi, type UiServer } from '../ui/server.js'
 import { databaseTarget, type GlobalOptions, openCoordinator } from './context.js'
 import { UsageError } from './errors.js'
 import { parseNumber } from './parse.js'
@@ -31,7 +32,8 @@ export function registerDemoCommand(program: Command, global: () => GlobalOption
     )
     .option('--speed <factor>', 'time scale (2 = twice as fast)', parseNumber, 1)
     .option('--keep', 'with DATABASE_URL, keep the pgslots_demo schema afterwards (dropped by default)')
-    .action(async (flags: { speed: number; keep?: boolean }) => {
+    .option('--ui', 'serve the live page (a free port on 127.0.0.1) while the flows run')
+    .action(async (flags: { speed: number; keep?: boolean; ui?: boolean }) => {
       if (!(flags.speed > 0 && flags.speed <= 100)) {
         throw new UsageError(`--speed: must be greater than 0 and at most 100, got ${flags.speed}`)
       }
@@ -48,8 +50,13 @@ export function registerDemoCommand(program: Command, global: () => GlobalOption
       }
       const url = configured ?? embedded!.url
       const slots = openCoordinator({ ...global(), schema, databaseUrl: url }, { listen: false })
+      let ui: UiServer | undefined
       try {
         await slots.migrate()
+        if (flags.ui) {
+          ui = await serveUi(slots, { port: 0 })
+          process.stdout.write(`pgslots ui: ${ui.url} (until the demo ends)\n`)
+        }
         process.stdout.write(`${workers.length} workers start ${flowsPerWorker} flow processes each…\n`)
         const tty = process.stdout.isTTY
         const started = performance.now()
@@ -86,10 +93,12 @@ export function registerDemoCommand(program: Command, global: () => GlobalOption
         )
         // The demo's own schema goes with the demo (an embedded server goes anyway).
         if (configured && !global().schemaGiven && !flags.keep) {
+          await ui?.close() // it reads the views of the schema
           await sql`DROP SCHEMA IF EXISTS ${sql.id(schema)} CASCADE`.execute(slots.db)
           process.stdout.write(`dropped schema ${schema} (--keep keeps it)\n`)
         }
       } finally {
+        await ui?.close()
         await slots.close()
         await embedded?.stop()
       }

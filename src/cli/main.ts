@@ -10,6 +10,7 @@ import { registerLeaseCommands } from './lease-commands.js'
 import { registerLimitCommands } from './limit-commands.js'
 import { registerMetricsCommand } from './metrics-command.js'
 import { registerRunCommand } from './run-command.js'
+import { registerUiCommand } from './ui-command.js'
 import { registerWatchCommand } from './watch-command.js'
 
 // Exit codes: 0 success, 1 runtime failure (database, not found, timeout, lease lost), 2 usage.
@@ -71,6 +72,7 @@ registerWatchCommand(program, global)
 registerRunCommand(program, global)
 registerDemoCommand(program, global)
 registerMetricsCommand(program, global)
+registerUiCommand(program, global)
 for (const command of [program, ...allCommands(program)]) addGlobalOptions(command)
 
 function allCommands(parent: Command): Command[] {

@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { serveUi } from '../../src/index.js'
+import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+
+/** The first `count` snapshot frames of one page's event stream. */
+async function snapshots(url: string, count: number): Promise<Array<{ at: string; limits: Array<{ name: string }> }>> {
+  const controller = new AbortController()
+  const response = await fetch(`${url}events`, { signal: controller.signal })
+  const decoder = new TextDecoder()
+  const frames: Array<{ at: string; limits: Array<{ name: string }> }> = []
+  let text = ''
+  for await (const chunk of response.body!) {
+    text += decoder.decode(chunk as Uint8Array, { stream: true })
+    for (const match of text.matchAll(/event: snapshot\ndata: (.*)\n\n/g)) frames.push(JSON.parse(match[1]!))
+    text = text.slice(text.lastIndexOf('\n\n') + 2)
+    if (frames.length >= count) break
+  }
+  controller.abort()
+  return frames.slice(0, count)
+}
+
+describe('serveUi() in your own process', () => {
+  let t: TestSchema
+  beforeAll(async () => {
+    t = await createTestSchema()
+    await t.coordinator().limits.create('gpu', { slots: 2 })
+  })
+  afterAll(async () => {
+    await t.cleanup()
+  })
+
+  it('serves the page on a free port and sends every open page the same frames from one poll loop', async () => {
+    const ui = await serveUi(t.coordinator({ listen: false }), { port: 0, intervalMs: 200 })
+    try {
+      expect(ui.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+      expect(await (await fetch(ui.url)).text()).toContain('<title>pgslots</title>')
+      const [a, b, c] = await Promise.all([snapshots(ui.url, 5), snapshots(ui.url, 5), snapshots(ui.url, 5)])
+      expect(a![0]!.limits.map((l) => l.name)).toEqual(['gpu'])
+      // Nothing changed: the later frames leave the limits out (the page keeps its own).
+      expect(a![4]!.limits).toBeUndefined()
+      // One read per interval for all pages: the pages that were open together got the very same frames.
+      const times = (frames: Array<{ at: string }>) => new Set(frames.map((f) => f.at))
+      const common = [...times(a!)].filter((at) => times(b!).has(at) && times(c!).has(at))
+      expect(common.length).toBeGreaterThanOrEqual(2)
+    } finally {
+      await ui.close()
+    }
+  })
+})
