@@ -25,6 +25,10 @@ export interface UiLimit {
   utilisation: number | null
   denied: number
   avgOccupancySeconds: number
+  /** A rate limit's budget in use (fractional slots); null for a concurrency limit. */
+  bucketLevel: number | null
+  /** When a rate limit's next slot of budget frees; null when one is free now. */
+  bucketFreesAt: string | null
 }
 
 export interface UiHolder {
@@ -80,7 +84,7 @@ export async function readLive(slots: Coordinator): Promise<Pick<UiSnapshot, 'li
   const [limits, holders, waiters, history] = await Promise.all([
     db
       .selectFrom('limit_status')
-      .select(['name', 'kind', 'active', 'slots', 'used', 'free', 'waiting', 'utilisation', 'denied', 'avg_occupancy_seconds', 'slot_decay_per_second'])
+      .select(['name', 'kind', 'active', 'slots', 'used', 'free', 'waiting', 'utilisation', 'denied', 'avg_occupancy_seconds', 'slot_decay_per_second', 'bucket_level', 'bucket_frees_at'])
       .orderBy('name')
       .execute(),
     db
@@ -119,6 +123,8 @@ export async function readLive(slots: Coordinator): Promise<Pick<UiSnapshot, 'li
       utilisation: l.utilisation === null ? null : Number(l.utilisation),
       denied: Number(l.denied),
       avgOccupancySeconds: l.avg_occupancy_seconds,
+      bucketLevel: l.bucket_level === null ? null : Number(l.bucket_level),
+      bucketFreesAt: l.bucket_frees_at === null ? null : iso(l.bucket_frees_at),
     })),
     holders: holders.map((h) => ({
       fencingToken: String(h.fencing_token),

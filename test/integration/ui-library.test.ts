@@ -46,4 +46,20 @@ describe('serveUi() in your own process', () => {
       await ui.close()
     }
   })
+
+  it('shows a rate limit by its bucket: the budget in use and when a slot frees', async () => {
+    const slots = t.coordinator({ listen: false })
+    await slots.limits.create('api', { slots: 2, slotDecayPerSecond: 0.01 })
+    await slots.rateLimit('api', { occupy: 2 })
+    const ui = await serveUi(slots, { port: 0, intervalMs: 200 })
+    try {
+      const [frame] = await snapshots(ui.url, 1)
+      const api = frame!.limits.find((l) => l.name === 'api') as unknown as { used: number; bucketLevel: number; bucketFreesAt: string }
+      expect(api.used).toBe(0)
+      expect(api.bucketLevel).toBeGreaterThan(1.9)
+      expect(new Date(api.bucketFreesAt).getTime()).toBeGreaterThan(Date.now())
+    } finally {
+      await ui.close()
+    }
+  })
 })

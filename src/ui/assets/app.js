@@ -75,11 +75,13 @@ function renderLimits() {
         String(l.denied),
         secondsText(l.avgOccupancySeconds),
       ])
-      const share = l.slots > 0 ? Math.min(1, l.used / l.slots) : 0
+      // A rate limit holds no slots: its bar is the budget in use.
+      const used = l.bucketLevel ?? l.used
+      const share = l.slots > 0 ? Math.min(1, used / l.slots) : 0
       const bar = tr.children[3].firstChild
       bar.firstChild.style.width = `${share * 100}%`
-      bar.classList.toggle('full', l.used >= l.slots && l.slots > 0)
-      tr.children[3].lastChild.textContent = String(l.used)
+      bar.classList.toggle('full', used >= l.slots && l.slots > 0)
+      tr.children[3].lastChild.textContent = l.bucketLevel === null ? String(l.used) : l.bucketLevel.toFixed(1)
       tr.classList.toggle('selected', l.name === selected)
       tr.classList.toggle('inactive', !l.active)
     },
@@ -90,7 +92,11 @@ function renderDetail() {
   const limit = selected && frame.limits.find((l) => l.name === selected)
   $('detail').hidden = !limit
   if (!limit) return
-  $('detail-name').textContent = `${limit.name}: ${limit.used} of ${limit.slots} slots used${limit.active ? '' : ', disabled'}`
+  const frees = limit.bucketFreesAt ? `, next slot frees in ${secondsText(Math.max(0, (Date.parse(limit.bucketFreesAt) - Date.now()) / 1000))}` : ''
+  $('detail-name').textContent =
+    limit.bucketLevel === null
+      ? `${limit.name}: ${limit.used} of ${limit.slots} slots used${limit.active ? '' : ', disabled'}`
+      : `${limit.name}: ${limit.bucketLevel.toFixed(1)} of ${limit.slots} budget used${frees}${limit.active ? '' : ', disabled'}`
   const rights = config.admin && frame.admin
   $('admin').hidden = !(rights && rights.limits)
   $('toggle-active').textContent = limit.active ? 'disable' : 'enable'
