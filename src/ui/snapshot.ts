@@ -14,21 +14,24 @@ export interface UiSnapshot {
   stats: UiStat[]
 }
 
+/**
+ * A limit as the page gets it: the library's LimitInfo shape (as JSON: dates are ISO strings),
+ * without the timestamps of its settings, plus what the view derives (free, utilisation).
+ */
 export interface UiLimit {
   name: string
-  kind: 'limit' | 'template' | 'rate limit'
+  kind: 'limit' | 'template'
   active: boolean
   slots: number
-  used: number
-  free: number
+  slotDecayPerSecond: number
+  activeSlots: number
+  deniedSlots: number
+  avgSlotOccupancySeconds: number
   waiting: number
-  utilisation: number | null
-  denied: number
-  avgOccupancySeconds: number
-  /** A rate limit's budget in use (fractional slots); null for a concurrency limit. */
   bucketLevel: number | null
-  /** When a rate limit's next slot of budget frees; null when one is free now. */
   bucketFreesAt: string | null
+  free: number
+  utilisation: number | null
 }
 
 export interface UiHolder {
@@ -113,18 +116,18 @@ export async function readLive(slots: Coordinator): Promise<Pick<UiSnapshot, 'li
   return {
     limits: limits.map((l) => ({
       name: l.name,
-      // A decaying limit is a rate limit: its slots come back over time, not on release.
-      kind: l.kind === 'template' ? 'template' : l.slot_decay_per_second > 0 ? 'rate limit' : 'limit',
+      kind: l.kind === 'template' ? 'template' : 'limit',
       active: l.active,
       slots: l.slots,
-      used: l.used,
-      free: l.free,
+      slotDecayPerSecond: l.slot_decay_per_second,
+      activeSlots: l.used,
+      deniedSlots: Number(l.denied),
+      avgSlotOccupancySeconds: l.avg_occupancy_seconds,
       waiting: l.waiting,
-      utilisation: l.utilisation === null ? null : Number(l.utilisation),
-      denied: Number(l.denied),
-      avgOccupancySeconds: l.avg_occupancy_seconds,
       bucketLevel: l.bucket_level === null ? null : Number(l.bucket_level),
       bucketFreesAt: l.bucket_frees_at === null ? null : iso(l.bucket_frees_at),
+      free: l.free,
+      utilisation: l.utilisation === null ? null : Number(l.utilisation),
     })),
     holders: holders.map((h) => ({
       fencingToken: String(h.fencing_token),

@@ -54,10 +54,15 @@ describe('serveUi() in your own process', () => {
     const ui = await serveUi(slots, { port: 0, intervalMs: 200 })
     try {
       const [frame] = await snapshots(ui.url, 1)
-      const api = frame!.limits.find((l) => l.name === 'api') as unknown as { used: number; bucketLevel: number; bucketFreesAt: string }
-      expect(api.used).toBe(0)
+      const api = frame!.limits.find((l) => l.name === 'api') as unknown as { activeSlots: number; bucketLevel: number; bucketFreesAt: string }
+      expect(api.activeSlots).toBe(0)
       expect(api.bucketLevel).toBeGreaterThan(1.9)
       expect(new Date(api.bucketFreesAt).getTime()).toBeGreaterThan(Date.now())
+      // The library's LimitInfo shape, plus what the view derives.
+      const info = JSON.parse(JSON.stringify(await slots.limits.get('api'))) as Record<string, unknown>
+      const derived = ['free', 'utilisation']
+      expect(Object.keys(api).filter((key) => !derived.includes(key) && !(key in info))).toEqual([])
+      expect(api).toMatchObject({ name: info.name, kind: info.kind, slots: info.slots, slotDecayPerSecond: info.slotDecayPerSecond, activeSlots: 0 })
     } finally {
       await ui.close()
     }

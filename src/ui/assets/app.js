@@ -66,22 +66,22 @@ function renderLimits() {
     (tr, l) => {
       setCells(tr, [
         l.active ? l.name : `${l.name} (disabled)`,
-        l.kind,
+        l.kind === 'limit' && l.slotDecayPerSecond > 0 ? 'rate limit' : l.kind,
         String(l.slots),
         null,
         String(l.free),
         String(l.waiting),
         l.utilisation === null ? '' : `${Math.round(l.utilisation * 100)}%`,
-        String(l.denied),
-        secondsText(l.avgOccupancySeconds),
+        String(l.deniedSlots),
+        secondsText(l.avgSlotOccupancySeconds),
       ])
       // A rate limit holds no slots: its bar is the budget in use.
-      const used = l.bucketLevel ?? l.used
+      const used = l.bucketLevel ?? l.activeSlots
       const share = l.slots > 0 ? Math.min(1, used / l.slots) : 0
       const bar = tr.children[3].firstChild
       bar.firstChild.style.width = `${share * 100}%`
       bar.classList.toggle('full', used >= l.slots && l.slots > 0)
-      tr.children[3].lastChild.textContent = l.bucketLevel === null ? String(l.used) : l.bucketLevel.toFixed(1)
+      tr.children[3].lastChild.textContent = l.bucketLevel === null ? String(l.activeSlots) : l.bucketLevel.toFixed(1)
       tr.classList.toggle('selected', l.name === selected)
       tr.classList.toggle('inactive', !l.active)
     },
@@ -95,7 +95,7 @@ function renderDetail() {
   const frees = limit.bucketFreesAt ? `, next slot frees in ${secondsText(Math.max(0, (Date.parse(limit.bucketFreesAt) - Date.now()) / 1000))}` : ''
   $('detail-name').textContent =
     limit.bucketLevel === null
-      ? `${limit.name}: ${limit.used} of ${limit.slots} slots used${limit.active ? '' : ', disabled'}`
+      ? `${limit.name}: ${limit.activeSlots} of ${limit.slots} slots used${limit.active ? '' : ', disabled'}`
       : `${limit.name}: ${limit.bucketLevel.toFixed(1)} of ${limit.slots} budget used${frees}${limit.active ? '' : ', disabled'}`
   const rights = config.admin && frame.admin
   $('admin').hidden = !(rights && rights.limits)
