@@ -59,6 +59,10 @@ describe.skipIf(!hasChromium)('pgslots ui in headless Chromium', () => {
     expect(await gpu.locator('td').nth(1).textContent()).toBe('limit')
     expect(await page.locator('#limits tr[data-limit="api:openai"] td').nth(1).textContent()).toBe('rate limit')
     expect(await page.locator('#limits tr[data-limit="api:*"] td').nth(1).textContent()).toBe('template')
+    // A template holds no slots: no usage bar.
+    expect(await page.locator('#limits tr[data-limit="api:*"] td').nth(3).textContent()).toBe('template')
+    expect(await page.locator('#limits tr[data-limit="api:*"] td').nth(3).locator('> *').first().isVisible()).toBe(false)
+    expect(await gpu.locator('td').nth(3).locator('> *').first().isVisible()).toBe(true)
     await page.locator('#detail-name').filter({ hasText: 'gpu: 0 of 1 slots used' }).waitFor(seen)
     await page.fill('#prefix', 'api:')
     await page.locator('#limits tr[data-limit="gpu"]').waitFor({ state: 'detached', ...seen })

@@ -82,6 +82,9 @@ function renderLimits() {
       bar.firstChild.style.width = `${share * 100}%`
       bar.classList.toggle('full', used >= l.slots && l.slots > 0)
       tr.children[3].lastChild.textContent = l.bucketLevel === null ? String(l.activeSlots) : l.bucketLevel.toFixed(1)
+      // A template holds no slots: no bar, as in `watch`.
+      bar.hidden = l.kind === 'template'
+      if (l.kind === 'template') tr.children[3].lastChild.textContent = 'template'
       tr.classList.toggle('selected', l.name === selected)
       tr.classList.toggle('inactive', !l.active)
     },
