@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import pg from 'pg'
-import { freePort } from '../src/embedded-postgres.js'
+import { freePort } from '../src/demo/embedded-postgres.js'
 import type { Coordinator } from '../src/index.js'
 
 export interface Semaphore {

@@ -1,4 +1,4 @@
-export type { AcquireOptions, RateLimitOptions } from './acquire-options.js'
+export type { AcquireOptions, RateLimitOptions } from './acquire/acquire-options.js'
 export { Coordinator } from './coordinator.js'
 export type {
   ActiveLeasesView,
@@ -13,7 +13,7 @@ export type {
   StatsPerMinuteView,
   WaitersTable,
   WaitingView,
-} from './db/schema.js'
+} from './sql/schema.js'
 export {
   AcquireTimeoutError,
   ImpossibleRequestError,
@@ -24,11 +24,11 @@ export {
   type PgSlotsErrorCode,
   ValidationError,
 } from './errors.js'
-export { Lease } from './lease.js'
-export { type LeaseInfo, Leases } from './leases.js'
-export { type LimitInfo, Limits, type LimitSettings, type LimitUpdate } from './limits.js'
-export { registerMetrics } from './metrics.js'
-export type { MigrateResult } from './migrate.js'
+export { Lease } from './lease/lease.js'
+export { type LeaseInfo, Leases } from './lease/leases.js'
+export { type LimitInfo, Limits, type LimitSettings, type LimitUpdate } from './limits/limits.js'
+export { registerMetrics } from './limits/metrics.js'
+export type { MigrateResult } from './sql/migrate.js'
 export type { CoordinatorOptions, Holder } from './options.js'
 export type { RoleGrants } from './sql/grant-roles.js'
 export type { ReapResult } from './sql/reap.js'

@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander'
-import type { LimitInfo, LimitSettings } from '../limits.js'
+import type { LimitInfo, LimitSettings } from '../limits/limits.js'
 import { type GlobalOptions, printObject, printRows, withCoordinator } from './context.js'
 import { UsageError } from './errors.js'
 import { parseInteger, parseNumber } from './parse.js'

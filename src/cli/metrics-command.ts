@@ -2,7 +2,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
 import { Registry } from 'prom-client'
-import { registerMetrics } from '../metrics.js'
+import { registerMetrics } from '../limits/metrics.js'
 import { type GlobalOptions, openCoordinator } from './context.js'
 import { parsePort } from './parse.js'
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import type { Coordinator } from '../coordinator.js'
-import type { LimitInfo } from '../limits.js'
+import type { LimitInfo } from '../limits/limits.js'
 import { type GlobalOptions, jsonReplacer, openCoordinator } from './context.js'
 import { parseInteger } from './parse.js'
 import { listWaiters } from './waiters.js'

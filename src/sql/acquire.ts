@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { callFunctionRow, interval } from '../db/call-function.js'
+import { callFunctionRow, interval } from './call-function.js'
 import type { Holder } from '../options.js'
 import type { SqlContext } from './context.js'
 

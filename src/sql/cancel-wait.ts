@@ -1,4 +1,4 @@
-import { callFunctionRow } from '../db/call-function.js'
+import { callFunctionRow } from './call-function.js'
 import type { SqlContext } from './context.js'
 
 /** Removes a waiter; a grant it had not claimed is released, so nothing is left behind. @internal */

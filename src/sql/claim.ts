@@ -1,4 +1,4 @@
-import { callFunctionRow } from '../db/call-function.js'
+import { callFunctionRow } from './call-function.js'
 import type { AcquireRow } from './acquire.js'
 import type { SqlContext } from './context.js'
 

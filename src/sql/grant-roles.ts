@@ -1,4 +1,4 @@
-import { callFunction } from '../db/call-function.js'
+import { callFunction } from './call-function.js'
 import { checkKnownKeys, checkString, invalid } from '../validate.js'
 import type { SqlContext } from './context.js'
 

@@ -1,4 +1,4 @@
-import { callFunctionRow } from '../db/call-function.js'
+import { callFunctionRow } from './call-function.js'
 import type { SqlContext } from './context.js'
 
 /** Releases a lease by its secret id and hands the slots on; false when it was already gone. @internal */

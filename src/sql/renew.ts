@@ -1,4 +1,4 @@
-import { callFunctionRow, interval } from '../db/call-function.js'
+import { callFunctionRow, interval } from './call-function.js'
 import type { AcquireRow } from './acquire.js'
 import type { SqlContext } from './context.js'
 

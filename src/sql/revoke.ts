@@ -1,4 +1,4 @@
-import { callFunctionRow } from '../db/call-function.js'
+import { callFunctionRow } from './call-function.js'
 import type { SqlContext } from './context.js'
 
 /** Ends someone's lease by its public fencing token; false when no such live lease. @internal */

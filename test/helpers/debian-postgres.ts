@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { freePort } from '../../src/embedded-postgres.js'
+import { freePort } from '../../src/demo/embedded-postgres.js'
 
 export const run = promisify(execFile)
 export const bin = '/usr/lib/postgresql/15/bin'

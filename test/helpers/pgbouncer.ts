@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort } from '../../src/embedded-postgres.js'
+import { freePort } from '../../src/demo/embedded-postgres.js'
 
 export const pgbouncerBinary = '/usr/sbin/pgbouncer'
 export const hasPgbouncer = existsSync(pgbouncerBinary)

@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
-import { freePort } from '../../src/embedded-postgres.js'
+import { freePort } from '../../src/demo/embedded-postgres.js'
 import { bin, postgresIds, run } from './debian-postgres.js'
 
 export const hasReplicationBinaries = existsSync(`${bin}/pg_ctl`) && existsSync(`${bin}/pg_basebackup`)

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../src/embedded-postgres.js'
+import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../src/demo/embedded-postgres.js'
 import { runChaos } from '../helpers/chaos.js'
 import { violations } from '../helpers/invariants.js'
 

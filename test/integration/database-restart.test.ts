@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../src/embedded-postgres.js'
+import { type EmbeddedDatabase, startEmbeddedPostgres } from '../../src/demo/embedded-postgres.js'
 import { Coordinator } from '../../src/index.js'
 import { checkInvariants, violations } from '../helpers/invariants.js'
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freePort } from '../../src/embedded-postgres.js'
+import { freePort } from '../../src/demo/embedded-postgres.js'
 import { type Coordinator, registerMetrics } from '../../src/index.js'
 import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
 

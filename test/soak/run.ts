@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { startEmbeddedPostgres } from '../../src/embedded-postgres.js'
+import { startEmbeddedPostgres } from '../../src/demo/embedded-postgres.js'
 import { type ChaosOptions, runChaos } from '../helpers/chaos.js'
 import { startFailoverCluster } from '../helpers/failover-chaos.js'
 import { violations } from '../helpers/invariants.js'

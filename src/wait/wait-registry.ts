@@ -1,11 +1,11 @@
-import { AcquireTimeoutError, LeaseLostError, PgSlotsError } from './errors.js'
+import { AcquireTimeoutError, LeaseLostError, PgSlotsError } from '../errors.js'
 import { grantedRow, isGrantFor, type NotifiedGrant, parseNotification } from './notified-grant.js'
-import type { AcquireRow } from './sql/acquire.js'
-import { cancelWait } from './sql/cancel-wait.js'
-import { claimGrant } from './sql/claim.js'
-import type { SqlContext } from './sql/context.js'
-import { heartbeatWaiters } from './sql/heartbeat.js'
-import { renewLease } from './sql/renew.js'
+import type { AcquireRow } from '../sql/acquire.js'
+import { cancelWait } from '../sql/cancel-wait.js'
+import { claimGrant } from '../sql/claim.js'
+import type { SqlContext } from '../sql/context.js'
+import { heartbeatWaiters } from '../sql/heartbeat.js'
+import { renewLease } from '../sql/renew.js'
 
 /** One queued request of this process. */
 interface PendingWaiter {

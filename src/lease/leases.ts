@@ -1,8 +1,8 @@
 import { type Kysely, sql } from 'kysely'
-import type { PgSlotsDatabase } from './db/schema.js'
-import type { SqlContext } from './sql/context.js'
-import { revokeLease } from './sql/revoke.js'
-import { checkKnownKeys, checkLimitName, invalid } from './validate.js'
+import type { PgSlotsDatabase } from '../sql/schema.js'
+import type { SqlContext } from '../sql/context.js'
+import { revokeLease } from '../sql/revoke.js'
+import { checkKnownKeys, checkLimitName, invalid } from '../validate.js'
 
 /** A live lease as others see it: never the secret id. */
 export interface LeaseInfo {

@@ -1,8 +1,8 @@
-import { LeaseLostError, PgSlotsError } from './errors.js'
-import { type AcquireRow, unguardedRow } from './sql/acquire.js'
-import type { SqlContext } from './sql/context.js'
-import { releaseLease } from './sql/release.js'
-import { renewLease } from './sql/renew.js'
+import { LeaseLostError, PgSlotsError } from '../errors.js'
+import { type AcquireRow, unguardedRow } from '../sql/acquire.js'
+import type { SqlContext } from '../sql/context.js'
+import { releaseLease } from '../sql/release.js'
+import { renewLease } from '../sql/renew.js'
 import type { Renewer, RenewalEvents } from './renewer.js'
 import { monotonicMs, TrustWindow } from './trust-window.js'
 

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { AcquireRow } from './sql/acquire.js'
+import type { AcquireRow } from '../sql/acquire.js'
 
 /**
  * A grant delivered in a NOTIFY (see _grant.sql): `ticket:fencingToken:expiresAtMs:check`.

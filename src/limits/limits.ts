@@ -1,9 +1,9 @@
 import { type Kysely, type Selectable, sql } from 'kysely'
-import { callFunctionRow } from './db/call-function.js'
-import type { LimitStatusView, LimitsTable, PgSlotsDatabase } from './db/schema.js'
-import { LimitNotFoundError } from './errors.js'
-import type { SqlContext } from './sql/context.js'
-import { checkBoolean, checkInteger, checkKnownKeys, checkLimitName, checkNumber, invalid } from './validate.js'
+import { callFunctionRow } from '../sql/call-function.js'
+import type { LimitStatusView, LimitsTable, PgSlotsDatabase } from '../sql/schema.js'
+import { LimitNotFoundError } from '../errors.js'
+import type { SqlContext } from '../sql/context.js'
+import { checkBoolean, checkInteger, checkKnownKeys, checkLimitName, checkNumber, invalid } from '../validate.js'
 
 /** A limit as users see it. */
 export interface LimitInfo {

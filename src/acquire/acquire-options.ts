@@ -1,5 +1,5 @@
-import { checkHolder, checkTtlMs, type Holder } from './options.js'
-import { checkBoolean, checkInteger, checkKnownKeys, invalid } from './validate.js'
+import { checkHolder, checkTtlMs, type Holder } from '../options.js'
+import { checkBoolean, checkInteger, checkKnownKeys, invalid } from '../validate.js'
 
 export interface AcquireOptions {
   /** Slots taken on each named limit. Default 1. */

@@ -4,10 +4,10 @@
 // does this thread, and the ttl frees them.
 import { parentPort, workerData } from 'node:worker_threads'
 import pg from 'pg'
-import { PgSlotsError } from './errors.js'
+import { PgSlotsError } from '../errors.js'
 import type { RenewerCommand } from './renewer.js'
-import type { SqlContext } from './sql/context.js'
-import { renewLease } from './sql/renew.js'
+import type { SqlContext } from '../sql/context.js'
+import { renewLease } from '../sql/renew.js'
 import { monotonicMs, TrustWindow } from './trust-window.js'
 
 interface Held {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import type pg from 'pg'
-import { packageDir } from './package-dir.js'
+import { packageDir } from '../package-dir.js'
 
 /** Public functions that run as their caller (only the owner may call them; granted to nobody). */
 const OWNER_ONLY = new Set(['grant_roles'])

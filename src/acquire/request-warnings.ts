@@ -1,4 +1,4 @@
-import type { AcquireRow } from './sql/acquire.js'
+import type { AcquireRow } from '../sql/acquire.js'
 
 /**
  * What a request's answer should tell the user through `onWarning`: names that do not

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry, register as defaultRegistry } from 'prom-client'
 import { sql } from 'kysely'
-import type { Coordinator } from './coordinator.js'
+import type { Coordinator } from '../coordinator.js'
 
 /**
  * Registers pgslots metrics in a prom-client registry (default: the global one):

@@ -1,5 +1,5 @@
-import { type ReapResult, reapIfLeader } from './sql/reap.js'
-import type { SqlContext } from './sql/context.js'
+import { type ReapResult, reapIfLeader } from '../sql/reap.js'
+import type { SqlContext } from '../sql/context.js'
 
 /**
  * The in-process reaper: every `intervalMs` (jittered) one reap pass, done by whichever

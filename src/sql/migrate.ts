@@ -1,7 +1,7 @@
 import { runner } from 'node-pg-migrate'
 import type pg from 'pg'
 import { installFunctions } from './install-functions.js'
-import { packageDir } from './package-dir.js'
+import { packageDir } from '../package-dir.js'
 
 /** Result of a migration run: the migrations applied now and the functions (re)installed (both empty when up to date). */
 export interface MigrateResult {

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import type pg from 'pg'
-import { packageDir } from './package-dir.js'
+import { packageDir } from '../package-dir.js'
 import { monotonicMs, type TrustWindow } from './trust-window.js'
 
 /** @internal */
@@ -123,7 +123,7 @@ function start(): Worker | undefined {
   const ready = new Int32Array(new SharedArrayBuffer(4))
   let worker: Worker
   try {
-    const file = `${packageDir('renewer thread', ['./', '../dist/src/'], 'renewer-thread.js')}/renewer-thread.js`
+    const file = `${packageDir('renewer thread', ['./lease/', '../dist/src/lease/'], 'renewer-thread.js')}/renewer-thread.js`
     // No flags for the thread: it runs this package's compiled JavaScript, which needs none,
     // and the flags node was started with are for the main script (-e, --input-type, --test,
     // --watch, --inspect, preloads); some of them stop a worker from starting at all.

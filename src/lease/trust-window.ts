@@ -1,4 +1,4 @@
-import type { AcquireRow } from './sql/acquire.js'
+import type { AcquireRow } from '../sql/acquire.js'
 
 /** Milliseconds on CLOCK_MONOTONIC: one clock for every thread of the process (and the machine). */
 export function monotonicMs(): number {
