@@ -1,32 +1,25 @@
 import { EventEmitter, setMaxListeners } from 'node:events'
 import { Kysely, PostgresDialect } from 'kysely'
-import {
-  type AcquireOptions,
-  type CheckedAcquireOptions,
-  checkAcquireOptions,
-  type RateLimitOptions,
-  rateLimitKeys,
-} from './acquire/acquire-options.js'
+import { type AcquireOptions, checkAcquireOptions, type RateLimitOptions, rateLimitKeys } from './acquire/acquire-options.js'
+import { obtain, type RequestContext } from './acquire/request.js'
 import { installCron, uninstallCron } from './reap/cron.js'
 import { openPool, type PoolHandle } from './sql/pool.js'
 import type { PgSlotsDatabase } from './sql/schema.js'
 import { Lease } from './lease/lease.js'
 import { Leases } from './lease/leases.js'
 import { Limits } from './limits/limits.js'
-import { Listener } from './wait/listener.js'
 import { type MigrateResult, migrateSchema } from './sql/migrate.js'
 import { type CoordinatorOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { Reaper } from './reap/reaper.js'
 import { RequestWarnings } from './acquire/request-warnings.js'
 import { openRenewer, type Renewer } from './lease/renewer.js'
-import { type AcquireArgs, type AcquireRow, acquireSlots, unguardedRow } from './sql/acquire.js'
+import { acquireSlots } from './sql/acquire.js'
 import type { SqlContext } from './sql/context.js'
 import { grantRoles, type RoleGrants } from './sql/grant-roles.js'
 import { takeBudget } from './sql/rate-limit.js'
 import { releaseLease } from './sql/release.js'
 import { type ReapResult, reapIfLeader } from './sql/reap.js'
-import { checkLimitNames } from './validate.js'
-import { WaitRegistry } from './wait/wait-registry.js'
+import { WaitingRoom } from './wait/waiting-room.js'
 
 /**
  * Global concurrency limits coordinated by PostgreSQL.
@@ -50,17 +43,15 @@ export class Coordinator {
   readonly #pool: PoolHandle
   readonly #ctx: SqlContext
   readonly #db: Kysely<PgSlotsDatabase>
-  readonly #waiters: WaitRegistry
-  readonly #listener: Listener | undefined
+  readonly #room: WaitingRoom
+  readonly #requests: RequestContext
   readonly #reaper: Reaper | undefined
   readonly #renewer: Renewer | undefined
   readonly #held = new Set<Lease>()
   readonly #closing = new AbortController()
-  readonly #requestWarnings: RequestWarnings
 
   constructor(options: CoordinatorOptions = {}) {
     this.#options = resolveOptions(options)
-    this.#requestWarnings = new RequestWarnings(this.#options.onWarning)
     // Every pending request listens for close(): thousands of waiters are normal.
     setMaxListeners(0, this.#closing.signal)
     this.schema = this.#options.schema
@@ -71,25 +62,20 @@ export class Coordinator {
     )
     this.limits = new Limits(this.#ctx, this.#db, this.#options.onWarning)
     this.leases = new Leases(this.#ctx, this.#db)
-    this.#waiters = new WaitRegistry(this.#ctx, this.#options.pollIntervalMs, () => this.#listener?.pid)
-    if (this.#options.listen) {
-      const config = this.#options.listenConnectionString
-        ? { connectionString: this.#options.listenConnectionString }
-        : this.#pool.clientConfig
-      this.#listener = new Listener(config, `pgslots_${this.schema}`, {
-        onNotify: (payload) => this.#waiters.notified(payload),
-        onListening: () => this.#waiters.wakeAll(),
-        onUnreliable: () => {
-          this.#waiters.fastPolling = true
-          this.#options.onWarning(
-            'LISTEN/NOTIFY does not reach this connection (a transaction-mode pooler?): polling instead; set listenConnectionString to a direct URL for instant handoff',
-          )
-        },
-        sendProbe: async (channel, payload) =>
-          void (await this.#pool.pool.query('SELECT pg_notify($1, $2)', [channel, payload])),
-      })
-    } else {
-      this.#waiters.fastPolling = true
+    const listen = this.#options.listenConnectionString
+      ? { connectionString: this.#options.listenConnectionString }
+      : this.#pool.clientConfig
+    this.#room = new WaitingRoom({
+      ctx: this.#ctx,
+      pollIntervalMs: this.#options.pollIntervalMs,
+      listen: this.#options.listen ? listen : undefined,
+      onWarning: this.#options.onWarning,
+    })
+    this.#requests = {
+      room: this.#room,
+      closing: this.#closing.signal,
+      holder: this.#options.holder,
+      warnings: new RequestWarnings(this.#options.onWarning),
     }
     if (this.#options.renewIn === 'thread') {
       this.#renewer = openRenewer(this.#pool.clientConfig, this.schema, this.#options.onWarning)
@@ -147,7 +133,7 @@ export class Coordinator {
    */
   async rateLimit(names: string | string[], options: RateLimitOptions = {}): Promise<void> {
     const o = checkAcquireOptions(options, this.#options.ttlMs, rateLimitKeys)
-    const grant = await this.#obtain(names, o, true, (args) => takeBudget(this.#ctx, args))
+    const grant = await obtain(this.#requests, names, o, true, (args) => takeBudget(this.#ctx, args))
     // A queued request is granted as a lease; giving it back leaves only the budget taken.
     if (grant?.row.lease_id) await releaseLease(this.#ctx, grant.row.lease_id)
   }
@@ -223,8 +209,7 @@ export class Coordinator {
     this.#reaper?.stop()
     await Promise.allSettled([...this.#held].map((lease) => lease.release()))
     await this.#renewer?.stop()
-    await this.#listener?.stop()
-    this.#waiters.close()
+    await this.#room.close()
     await this.#db.destroy().catch(() => {})
     if (this.#pool.owned) await this.#pool.pool.end().catch(() => {})
   }
@@ -232,7 +217,7 @@ export class Coordinator {
   async #request(names: string | string[], options: AcquireOptions, wait: boolean): Promise<Lease | null> {
     const o = checkAcquireOptions(options, this.#options.ttlMs)
     const askedAt = performance.now()
-    const grant = await this.#obtain(names, o, wait, (args) => acquireSlots(this.#ctx, { ...args, ttlMs: o.ttlMs }))
+    const grant = await obtain(this.#requests, names, o, wait, (args) => acquireSlots(this.#ctx, { ...args, ttlMs: o.ttlMs }))
     if (!grant) return null
     // No name to guard (none given, or none exists): a handle that holds nothing, as in Prefect.
     if (!grant.row.lease_id) return Lease.unguarded(this.#ctx, o.ttlMs, o.occupy)
@@ -258,49 +243,5 @@ export class Coordinator {
       throw grant.signal.reason
     }
     return lease
-  }
-
-  /**
-   * One request's life: ask once, and when it is queued wait for the grant (queueing
-   * again if the waiter was lost while the database was unreachable). Null when busy.
-   */
-  async #obtain(
-    names: string | string[],
-    o: CheckedAcquireOptions,
-    wait: boolean,
-    ask: (args: Omit<AcquireArgs, 'ttlMs'>) => Promise<AcquireRow>,
-  ): Promise<{ row: AcquireRow; sentAt: number; signal: AbortSignal } | null> {
-    const list = checkLimitNames(names)
-    if (this.#closing.signal.aborted) throw this.#closing.signal.reason
-    o.signal?.throwIfAborted()
-    if (list.length === 0) return { row: unguardedRow(), sentAt: performance.now(), signal: this.#closing.signal }
-    const signal = o.signal ? AbortSignal.any([o.signal, this.#closing.signal]) : this.#closing.signal
-    setMaxListeners(0, signal)
-    const deadline = o.timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + o.timeoutMs
-    const holder = o.holder ?? this.#options.holder
-    // Waiters heartbeat with every poll; five missed polls (at least 5 s) mean the process is
-    // gone. Its waiters then stop blocking the line, and a grant it cannot claim passes on.
-    const heartbeatMs = Math.max(5_000, this.#options.pollIntervalMs * 5)
-    // Before the first request that may queue: the waiter row then names this process's
-    // channel, and its grant arrives in a NOTIFY rather than with the next poll.
-    if (wait) await this.#listener?.started(1000)
-    for (;;) {
-      const sentAt = performance.now()
-      const listenerPid = this.#listener?.pid ?? null
-      const row = await ask({ names: list, occupy: o.occupy, strict: o.strict, holder, wait, heartbeatMs, listenerPid, priority: o.priority })
-      this.#requestWarnings.report(row)
-      if (row.status === 'busy') return null
-      if (row.status === 'acquired') return { row, sentAt, signal }
-      const grant = await this.#waiters.waitForGrant({
-        row,
-        deadline,
-        signal,
-        describe: list.join(', '),
-        ttlMs: o.ttlMs,
-        sentAt,
-        listenerPid,
-      })
-      if (grant) return { ...grant, signal }
-    }
   }
 }

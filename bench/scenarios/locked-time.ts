@@ -7,6 +7,7 @@
 // gives it back.
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
+import { listenerChannel, listenerLockKey, takeListenerLock } from '../../src/wait/wire-protocol.js'
 import { round } from '../stats.js'
 
 export interface LockedTimeResult {
@@ -31,8 +32,8 @@ export async function lockedTime(url: string, schema: string, cycles: number): P
   try {
     // A live listening process, as the waiters' grants expect.
     const pid = Number((await listener.query('SELECT pg_backend_pid() AS pid')).rows[0].pid)
-    await listener.query('SELECT pg_advisory_lock(hashtext($1), pg_backend_pid())', [`pgslots_${schema}`])
-    await listener.query(`LISTEN "pgslots_${pid}"`)
+    await listener.query(takeListenerLock, [listenerLockKey(schema), pid])
+    await listener.query(`LISTEN "${listenerChannel(pid)}"`)
     // Nested statements too, for the breakdown (needs a superuser; else the server's setting).
     await worker.query("SET pg_stat_statements.track = 'all'").catch(() => {})
     const call = async (fn: string, args: unknown[]) =>

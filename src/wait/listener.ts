@@ -1,4 +1,5 @@
 import pg from 'pg'
+import { listenerChannel, listenerLockKey, takeListenerLock } from './wire-protocol.js'
 
 /** @internal */
 export interface ListenerEvents {
@@ -15,11 +16,6 @@ export interface ListenerEvents {
 const maxBackoffMs = 5000
 const healthCheckMs = 15_000
 const probeTimeoutMs = 3000
-
-/** The channel a listening connection hears on: its own, so a grant wakes only its process. @internal */
-export function listenerChannel(pid: number): string {
-  return `pgslots_${pid}`
-}
 
 /**
  * The one LISTEN connection of a coordinator, outside the pool, on a channel of its own
@@ -46,19 +42,15 @@ export class Listener {
   #ready: { promise: Promise<void>; resolve: () => void } = deferred()
   #probes = new Map<string, () => void>()
 
-  constructor(config: pg.ClientConfig, lockKey: string, events: ListenerEvents) {
+  constructor(config: pg.ClientConfig, schema: string, events: ListenerEvents) {
     this.#config = config
-    this.#lockKey = lockKey
+    this.#lockKey = listenerLockKey(schema)
     this.#events = events
   }
 
   /** The channel of the current connection (empty before its pid is known). */
   get #channel(): string {
     return this.#pid === undefined ? '' : listenerChannel(this.#pid)
-  }
-
-  get listening(): boolean {
-    return this.#listening
   }
 
   /** The backend pid of the listening connection while LISTEN is in effect: it lives as long as this process. */
@@ -134,7 +126,7 @@ export class Listener {
     try {
       // Held while this connection lives (taken only now that it is known not to be pooled):
       // the database tells a dead process's waiters by it.
-      await client.query('SELECT pg_advisory_lock(hashtext($1), $2)', [this.#lockKey, this.#pid])
+      await client.query(takeListenerLock, [this.#lockKey, this.#pid])
     } catch {
       this.#lost(client)
       return

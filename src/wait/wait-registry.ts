@@ -1,11 +1,11 @@
-import { AcquireTimeoutError, LeaseLostError, PgSlotsError } from '../errors.js'
-import { grantedRow, isGrantFor, type NotifiedGrant, parseNotification } from './notified-grant.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { AcquireTimeoutError, PgSlotsError } from '../errors.js'
 import type { AcquireRow } from '../sql/acquire.js'
 import { cancelWait } from '../sql/cancel-wait.js'
 import { claimGrant } from '../sql/claim.js'
 import type { SqlContext } from '../sql/context.js'
 import { heartbeatWaiters } from '../sql/heartbeat.js'
-import { renewLease } from '../sql/renew.js'
+import { grantedRow, isGrantFor, type NotifiedGrant, parseNotification } from './wire-protocol.js'
 
 /** One queued request of this process. */
 interface PendingWaiter {
@@ -24,8 +24,6 @@ export interface WaitRequest {
   deadline: number
   signal: AbortSignal | undefined
   describe: string
-  /** The lease ttl, to take over a granted lease whose grant or claim answer was missed. */
-  ttlMs: number
   /** performance.now() when the request that queued the waiter was sent. */
   sentAt: number
   /** The listener pid the queuing request recorded (null: none yet). */
@@ -42,7 +40,7 @@ export interface WaitRequest {
 export class WaitRegistry {
   readonly #ctx: SqlContext
   readonly #pollIntervalMs: number
-  readonly #listenerPid: () => number | undefined
+  readonly #listenerPid: () => number | null
   readonly #byTicket = new Map<string, PendingWaiter>()
   /** Tickets notified before their waiter registered, with any grant (oldest first, bounded). */
   readonly #early = new Map<string, NotifiedGrant | undefined>()
@@ -52,24 +50,30 @@ export class WaitRegistry {
   #fastPolling = false
   #closed = false
 
-  constructor(ctx: SqlContext, pollIntervalMs: number, listenerPid: () => number | undefined) {
+  /** `listenerPid`: the pid grants are sent to now (null: none), recorded with every heartbeat. */
+  constructor(ctx: SqlContext, pollIntervalMs: number, listenerPid: () => number | null) {
     this.#ctx = ctx
     this.#pollIntervalMs = pollIntervalMs
     this.#listenerPid = listenerPid
   }
 
-  get size(): number {
-    return this.#byTicket.size
+  /**
+   * How long a waiter of this process stays in line without a heartbeat: five missed polls
+   * (at least 5 s) mean the process is gone. Its waiters then stop blocking the line, and a
+   * grant it cannot claim passes on.
+   */
+  get heartbeatMs(): number {
+    return Math.max(5_000, this.#pollIntervalMs * 5)
   }
 
-  /** Polls adaptively (no LISTEN, or a pooler that drops notifications). */
-  set fastPolling(on: boolean) {
-    this.#fastPolling = on
+  /** From now on no NOTIFY is expected (no LISTEN, or a pooler that drops them): poll adaptively. */
+  pollWithoutNotifications(): void {
+    this.#fastPolling = true
     this.#fastDelay = 10
-    if (on) this.#schedulePoll(10)
+    this.#schedulePoll(10)
   }
 
-  /** A NOTIFY arrived: a waiter's ticket, or a grant (see notified-grant.ts). */
+  /** A NOTIFY arrived: a waiter's ticket, or a grant (see wire-protocol.ts). */
   notified(payload: string): void {
     const { ticket, grant } = parseNotification(payload)
     const waiter = this.#byTicket.get(ticket)
@@ -130,7 +134,7 @@ export class WaitRegistry {
     // Grants NOTIFY the listener the waiter row names. When it names none (or an old
     // connection), the next heartbeat records the current one at once, and reports a
     // grant made before that.
-    const stale = (this.#listenerPid() ?? null) !== request.listenerPid
+    const stale = this.#listenerPid() !== request.listenerPid
     this.#schedulePoll(stale ? 0 : this.#fastPolling ? 10 : this.#pollIntervalMs)
     if (row.next_expiry) waiter.wakeAt(localTime(row.next_expiry, row.db_now))
     let retryDelay = 50
@@ -143,39 +147,28 @@ export class WaitRegistry {
           await cancelWait(this.#ctx, waiterId).catch(() => {}) // else it expires with its heartbeat
           throw signal?.aborted ? signal.reason : new AcquireTimeoutError(`timed out waiting for ${request.describe}`)
         }
-        let claimed: AcquireRow | null
+        let claimed: AcquireRow
         const sentAt = performance.now()
         try {
+          // A grant whose NOTIFY this process missed, or that a claim whose answer was lost
+          // took, is found by claim too: the lease has the waiter's id. 'gone': neither exists.
           claimed = await claimGrant(this.#ctx, waiterId)
-          // No waiter row: the grant may have come in a NOTIFY this process missed, or a
-          // claim whose answer was lost took it. The lease has the waiter's id, so renewing
-          // that id finds it (LeaseLostError: there is none, the waiter really is gone).
-          if (claimed.status === 'gone') claimed = await this.#takeOver(waiterId, request.ttlMs)
         } catch (error) {
           if (error instanceof PgSlotsError) throw error
           // Database unreachable: retry with backoff until the deadline.
-          await sleepUntilWoken(Math.min(deadline, performance.now() + retryDelay), signal, () => {})
+          await pause(Math.min(deadline, performance.now() + retryDelay) - performance.now(), signal)
           retryDelay = Math.min(retryDelay * 2, 2000)
           woken = true
           continue
         }
         retryDelay = 50
-        if (claimed === null || claimed.status === 'gone') return null
+        if (claimed.status === 'gone') return null
         if (claimed.status === 'acquired') return { row: claimed, sentAt }
         if (claimed.next_expiry) waiter.wakeAt(localTime(claimed.next_expiry, claimed.db_now))
       }
     } finally {
       clearTimeout(expiryTimer)
       this.#byTicket.delete(ticket)
-    }
-  }
-
-  async #takeOver(waiterId: string, ttlMs: number): Promise<AcquireRow | null> {
-    try {
-      return await renewLease(this.#ctx, waiterId, ttlMs)
-    } catch (error) {
-      if (error instanceof LeaseLostError) return null
-      throw error
     }
   }
 
@@ -198,7 +191,7 @@ export class WaitRegistry {
       const rows = await heartbeatWaiters(
         this.#ctx,
         waiters.map((w) => w.waiterId),
-        this.#listenerPid() ?? null,
+        this.#listenerPid(),
       )
       const byId = new Map(waiters.map((w) => [w.waiterId, w]))
       for (const row of rows) {
@@ -241,4 +234,9 @@ function sleepUntilWoken(
     signal?.addEventListener('abort', done, { once: true })
     register(done)
   })
+}
+
+/** Sleeps `ms`, or less when `signal` aborts first. */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return sleep(Math.max(0, ms), undefined, { signal }).catch(() => {})
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Coordinator } from '../../src/index.js'
+import { listenerChannel } from '../../src/wait/wire-protocol.js'
 import { spiedPool } from '../helpers/spied-pool.js'
 import { TcpProxy } from '../helpers/tcp-proxy.js'
 import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
@@ -82,7 +83,7 @@ describe('a grant delivered in the NOTIFY', () => {
     const [listening] = await t.query<{ listener_pid: number }>(
       `SELECT listener_pid FROM waiters WHERE holder = '"forged waiter"'`,
     )
-    await t.query('SELECT pg_notify($1, $2)', [`pgslots_${listening!.listener_pid}`, `${fields}:${check}`])
+    await t.query('SELECT pg_notify($1, $2)', [listenerChannel(listening!.listener_pid), `${fields}:${check}`])
     // The forged NOTIFY woke the waiter, which asked the database (a claim) and kept waiting.
     await until(async () => claims() > claimsBefore, 'the woken waiter to ask the database')
     expect(settled).toBe(false)

@@ -1,6 +1,26 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { AcquireRow } from '../sql/acquire.js'
 
+// The wire protocol between the database and a waiting process, in one place (the SQL
+// side: _listener_channel.sql, _listener_gone.sql, _grant.sql; docs/sql-api.md).
+
+/** The channel a listening connection hears on: its own, so a grant wakes only its process. @internal */
+export function listenerChannel(pid: number): string {
+  return `pgslots_${pid}`
+}
+
+/**
+ * The session advisory lock a listening connection holds while it lives, as
+ * `pg_advisory_lock(hashtext(key), pid)`: the database tells a dead process's waiters by it.
+ * @internal
+ */
+export function listenerLockKey(schema: string): string {
+  return `pgslots_${schema}`
+}
+
+/** The statement that takes the listener's lock, with `[listenerLockKey(schema), pid]`. @internal */
+export const takeListenerLock = 'SELECT pg_advisory_lock(hashtext($1), $2)'
+
 /**
  * A grant delivered in a NOTIFY (see _grant.sql): `ticket:fencingToken:expiresAtMs:check`.
  * A bare `ticket` only says "look again". Anyone may NOTIFY on the channel, so a grant is

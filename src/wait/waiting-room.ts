@@ -1,0 +1,74 @@
+import type pg from 'pg'
+import type { AcquireRow } from '../sql/acquire.js'
+import type { SqlContext } from '../sql/context.js'
+import { Listener } from './listener.js'
+import { WaitRegistry, type WaitRequest } from './wait-registry.js'
+
+/** @internal */
+export interface WaitingRoomOptions {
+  ctx: SqlContext
+  pollIntervalMs: number
+  /** The LISTEN connection's config; none: waiters are found by polling only. */
+  listen: pg.ClientConfig | undefined
+  onWarning: (message: string) => void
+}
+
+/** What a request that may queue records with its waiter row. @internal */
+export interface QueueAs {
+  /** Backend pid of this process's LISTEN connection (null: none), where grants are sent. */
+  listenerPid: number | null
+  heartbeatMs: number
+}
+
+/**
+ * Where this coordinator's queued requests wait: the one owner of the LISTEN connection,
+ * its pid (which waiter rows record and heartbeats refresh) and the heartbeat rule.
+ * @internal
+ */
+export class WaitingRoom {
+  readonly #registry: WaitRegistry
+  readonly #listener: Listener | undefined
+
+  constructor(o: WaitingRoomOptions) {
+    this.#registry = new WaitRegistry(o.ctx, o.pollIntervalMs, () => this.#listener?.pid ?? null)
+    if (!o.listen) {
+      this.#registry.pollWithoutNotifications()
+      return
+    }
+    this.#listener = new Listener(o.listen, o.ctx.schema, {
+      onNotify: (payload) => this.#registry.notified(payload),
+      onListening: () => this.#registry.wakeAll(),
+      onUnreliable: () => {
+        this.#registry.pollWithoutNotifications()
+        o.onWarning(
+          'LISTEN/NOTIFY does not reach this connection (a transaction-mode pooler?): polling instead; set listenConnectionString to a direct URL for instant handoff',
+        )
+      },
+      sendProbe: async (channel, payload) => void (await o.ctx.pool.query('SELECT pg_notify($1, $2)', [channel, payload])),
+    })
+  }
+
+  /**
+   * Before a request that may queue: waits (at most a second) until LISTEN is in effect, so
+   * the waiter row names this process's channel and its grant arrives in a NOTIFY rather
+   * than with the next poll. Never rejects.
+   */
+  async ready(): Promise<void> {
+    await this.#listener?.started(1000)
+  }
+
+  /** What a request sent now records with its waiter, if it queues. */
+  queueAs(): QueueAs {
+    return { listenerPid: this.#listener?.pid ?? null, heartbeatMs: this.#registry.heartbeatMs }
+  }
+
+  /** Waits for the grant of a queued request (see WaitRegistry.waitForGrant). */
+  waitForGrant(request: WaitRequest): Promise<{ row: AcquireRow; sentAt: number } | null> {
+    return this.#registry.waitForGrant(request)
+  }
+
+  async close(): Promise<void> {
+    await this.#listener?.stop()
+    this.#registry.close()
+  }
+}
