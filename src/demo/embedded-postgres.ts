@@ -27,15 +27,6 @@ export async function freePort(): Promise<number> {
   })
 }
 
-/**
- * Starts a fresh PostgreSQL cluster in a temporary directory on 127.0.0.1.
- * Postgres refuses to run as root, so as root the server runs as the `postgres` user.
- * @example
- * const db = await startEmbeddedPostgres()
- * const slots = new Coordinator({ connectionString: db.url })
- * // ...
- * await db.stop()
- */
 let exitCodeKept = false
 
 /**
@@ -53,6 +44,15 @@ function keepExitCode(): void {
   })
 }
 
+/**
+ * Starts a fresh PostgreSQL cluster in a temporary directory on 127.0.0.1.
+ * Postgres refuses to run as root, so as root the server runs as the `postgres` user.
+ * @example
+ * const db = await startEmbeddedPostgres()
+ * const slots = new Coordinator({ connectionString: db.url })
+ * // ...
+ * await db.stop()
+ */
 export async function startEmbeddedPostgres(
   options: { log?: (line: string) => void; /** Extra server settings, e.g. shared_preload_libraries. */ settings?: Record<string, string> } = {},
 ): Promise<EmbeddedDatabase> {
