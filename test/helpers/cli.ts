@@ -12,8 +12,13 @@ export interface CliResult {
 
 /** Runs `pgslots ARGS` as a real process with exactly `env` (plus PATH). */
 export function runCli(args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
+  return runNode(cliPath, args, env)
+}
+
+/** Runs `node SCRIPT ARGS` as a real process with exactly `env` (plus PATH). */
+export function runNode(script: string, args: string[], env: Record<string, string | undefined>): Promise<CliResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { PATH: process.env.PATH, ...env } })
+    const child = spawn(process.execPath, [script, ...args], { env: { PATH: process.env.PATH, ...env } })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (c) => (stdout += c))

@@ -21,6 +21,12 @@ export class TcpProxy {
     this.#server = createServer((client) => this.#accept(client))
   }
 
+  /** A started proxy in front of the Postgres server of `databaseUrl`. */
+  static inFrontOf(databaseUrl: string): Promise<TcpProxy> {
+    const target = new URL(databaseUrl)
+    return new TcpProxy(target.hostname, Number(target.port || 5432)).start()
+  }
+
   async start(): Promise<this> {
     await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve))
     const address = this.#server.address()

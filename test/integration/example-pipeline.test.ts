@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runNode } from '../helpers/cli.js'
 import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
 
 const workerScript = fileURLToPath(new URL('../../dist/examples/image-pipeline/worker.js', import.meta.url))
@@ -14,16 +14,7 @@ describe('the image pipeline example', () => {
   afterAll(() => t.cleanup())
 
   const runWorker = (env: Record<string, string>) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [workerScript], {
-        env: { PATH: process.env.PATH, DATABASE_URL: t.url, PGSLOTS_SCHEMA: t.schema, WORKER_ID: 'gpu-9', FLOWS: '3', SPEED: '20', ...env },
-      })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.on('data', (c) => (stdout += c))
-      child.stderr.on('data', (c) => (stderr += c))
-      child.on('close', (code) => resolve({ code, stdout, stderr }))
-    })
+    runNode(workerScript, [], { DATABASE_URL: t.url, PGSLOTS_SCHEMA: t.schema, WORKER_ID: 'gpu-9', FLOWS: '3', SPEED: '20', ...env })
 
   it('without the templates: one clear line, no stack traces', async () => {
     const result = await runWorker({})

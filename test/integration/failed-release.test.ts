@@ -8,8 +8,7 @@ let t: TestSchema
 let proxy: TcpProxy
 beforeAll(async () => {
   t = await createTestSchema()
-  const target = new URL(t.url)
-  proxy = await new TcpProxy(target.hostname, Number(target.port)).start()
+  proxy = await TcpProxy.inFrontOf(t.url)
 })
 afterEach(() => proxy.resume())
 afterAll(async () => {

@@ -8,8 +8,7 @@ describe('lease under a network partition', () => {
   let proxy: TcpProxy
   beforeAll(async () => {
     t = await createTestSchema()
-    const target = new URL(t.url)
-    proxy = await new TcpProxy(target.hostname, Number(target.port)).start()
+    proxy = await TcpProxy.inFrontOf(t.url)
   })
   afterAll(async () => {
     await proxy.stop()

@@ -19,8 +19,7 @@ describe('a grant delivered in the NOTIFY', () => {
   beforeAll(async () => {
     t = await createTestSchema()
     owner = t.coordinator()
-    const target = new URL(t.url)
-    proxy = await new TcpProxy(target.hostname, Number(target.port)).start()
+    proxy = await TcpProxy.inFrontOf(t.url)
   })
   afterAll(async () => {
     await t.cleanup()
