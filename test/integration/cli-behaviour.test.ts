@@ -116,25 +116,17 @@ describe('pgslots CLI behaviour (built, as real processes)', () => {
   })
 
   it('a reader role (views only) lists limits and leases and watches', async () => {
-    const role = `${t.schema}_reader`
-    await t.sql.query(`CREATE ROLE "${role}" LOGIN PASSWORD 'reader-pw'`)
-    try {
-      await t.coordinator().grant({ reader: role })
-      const url = new URL(t.url)
-      url.username = role
-      url.password = 'reader-pw'
-      const asReader = (args: string[]) => runCli(['--schema', t.schema, ...args], { DATABASE_URL: url.toString() })
-      for (const args of [['limit', 'ls'], ['lease', 'ls'], ['watch', '--once'], ['limit', 'inspect', 'cli:gpu']]) {
-        const result = await asReader(args)
-        expect(result.stderr, args.join(' ')).toBe('')
-        expect(result.code, args.join(' ')).toBe(0)
-      }
-      const write = await asReader(['limit', 'create', 'cli:nope', '--slots', '1'])
-      expect(write.code).toBe(1)
-      expect(write.stderr).toMatch(/permission denied.*pgslots grant/)
-    } finally {
-      await t.sql.query(`DROP OWNED BY "${role}"; DROP ROLE "${role}"`)
+    const role = await t.loginRole('reader')
+    await t.coordinator().grant({ reader: role.name })
+    const asReader = (args: string[]) => runCli(['--schema', t.schema, ...args], { DATABASE_URL: role.url })
+    for (const args of [['limit', 'ls'], ['lease', 'ls'], ['watch', '--once'], ['limit', 'inspect', 'cli:gpu']]) {
+      const result = await asReader(args)
+      expect(result.stderr, args.join(' ')).toBe('')
+      expect(result.code, args.join(' ')).toBe(0)
     }
+    const write = await asReader(['limit', 'create', 'cli:nope', '--slots', '1'])
+    expect(write.code).toBe(1)
+    expect(write.stderr).toMatch(/permission denied.*pgslots grant/)
   })
 
   it('small ones: the watch header, metrics on port 0, a quiet reaper loop', async () => {

@@ -15,44 +15,31 @@ describe('pgslots CLI errors (built, as real processes)', () => {
   })
   afterAll(() => t.cleanup())
 
-  /** Role `name` with the given pgslots grant, and a URL that logs in as it. */
-  async function roleWith(kind: 'worker' | 'reader', name: string): Promise<string> {
-    await t.sql.query(`CREATE ROLE "${name}" LOGIN PASSWORD 'pw'`)
-    const granted = await runCli(['grant', `--${kind}`, name, '--schema', t.schema, '--database-url', t.url, '--json'], {})
+  /** A new role given the pgslots grant `kind` by the CLI: its name and a URL that logs in as it. */
+  async function roleWith(kind: 'worker' | 'reader', suffix: string): Promise<{ name: string; url: string }> {
+    const role = await t.loginRole(suffix)
+    const granted = await runCli(['grant', `--${kind}`, role.name, '--schema', t.schema, '--database-url', t.url, '--json'], {})
     expect(granted, granted.stderr).toMatchObject({ code: 0, stderr: '' })
-    expect(JSON.parse(granted.stdout)).toEqual({ [kind]: name })
-    const url = new URL(t.url)
-    url.username = name
-    url.password = 'pw'
-    return url.toString()
+    expect(JSON.parse(granted.stdout)).toEqual({ [kind]: role.name })
+    return role
   }
 
   it('grant takes --database-url, --schema and --json after the subcommand, like every command', async () => {
-    const role = `${t.schema}_w`
-    try {
-      await roleWith('worker', role)
-      const [row] = await t.query<{ ok: boolean }>(`SELECT has_function_privilege($1, 'acquire(text[],integer,interval,jsonb,boolean,boolean,interval,integer,uuid,integer)', 'EXECUTE') AS ok`, [role])
-      expect(row?.ok).toBe(true)
-    } finally {
-      await t.sql.query(`DROP OWNED BY "${role}"; DROP ROLE "${role}"`)
-    }
+    const role = (await roleWith('worker', 'w')).name
+    const [row] = await t.query<{ ok: boolean }>(`SELECT has_function_privilege($1, 'acquire(text[],integer,interval,jsonb,boolean,boolean,interval,integer,uuid,integer)', 'EXECUTE') AS ok`, [role])
+    expect(row?.ok).toBe(true)
   })
 
   it('a role without the grant a command needs is told which one, or that only the owner can', async () => {
-    const role = `${t.schema}_w2`
-    try {
-      const asWorker = await roleWith('worker', role)
-      const ls = await runCli(['lease', 'ls', '--schema', t.schema], { DATABASE_URL: asWorker })
-      expect(ls.code).toBe(1)
-      expect(ls.stderr).toMatch(/^pgslots: permission denied.*`pgslots lease ls` needs the reader grant: .*pgslots grant --reader ROLE/)
-      expect(ls.stderr).not.toMatch(/has no pgslots grant/)
-      const migrate = await runCli(['migrate', '--schema', t.schema], { DATABASE_URL: asWorker })
-      expect(migrate.code).toBe(1)
-      expect(migrate.stderr).toMatch(/`pgslots migrate` must run as the owner of the pgslots schema/)
-      expect(migrate.stderr).not.toMatch(/see `pgslots grant`/)
-    } finally {
-      await t.sql.query(`DROP OWNED BY "${role}"; DROP ROLE "${role}"`)
-    }
+    const asWorker = (await roleWith('worker', 'w2')).url
+    const ls = await runCli(['lease', 'ls', '--schema', t.schema], { DATABASE_URL: asWorker })
+    expect(ls.code).toBe(1)
+    expect(ls.stderr).toMatch(/^pgslots: permission denied.*`pgslots lease ls` needs the reader grant: .*pgslots grant --reader ROLE/)
+    expect(ls.stderr).not.toMatch(/has no pgslots grant/)
+    const migrate = await runCli(['migrate', '--schema', t.schema], { DATABASE_URL: asWorker })
+    expect(migrate.code).toBe(1)
+    expect(migrate.stderr).toMatch(/`pgslots migrate` must run as the owner of the pgslots schema/)
+    expect(migrate.stderr).not.toMatch(/see `pgslots grant`/)
   })
 
   it('exits 130 on SIGINT and 143 on SIGTERM while run waits for slots', async () => {

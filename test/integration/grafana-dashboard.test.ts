@@ -53,20 +53,15 @@ describe('Grafana dashboard', () => {
     expect(user).toBe('grafana')
     const init = readFileSync(new URL('../../grafana/postgres-init/grafana-reader.sql', import.meta.url), 'utf8')
     expect(init).toMatch(new RegExp(`CREATE ROLE ${user} LOGIN`))
-    const role = `${t.schema}_grafana`
-    await t.sql.query(`CREATE ROLE "${role}" LOGIN PASSWORD 'pw'`)
-    const url = new URL(t.url)
-    url.username = role
-    url.password = 'pw'
-    const asReader = new pg.Pool({ connectionString: url.toString(), max: 1 })
+    const role = await t.loginRole('grafana')
+    const asReader = new pg.Pool({ connectionString: role.url, max: 1 })
     try {
-      await t.coordinator().grant({ reader: role })
+      await t.coordinator().grant({ reader: role.name })
       for (const [title, sql] of queries) {
         await expect(asReader.query(expandMacros(sql, t.schema)), title).resolves.toBeDefined()
       }
     } finally {
       await asReader.end()
-      await t.sql.query(`DROP OWNED BY "${role}"; DROP ROLE "${role}"`)
     }
   })
 

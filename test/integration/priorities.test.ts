@@ -12,7 +12,7 @@ beforeAll(async () => {
 })
 afterAll(() => t.cleanup())
 
-const waiting = async () => (await t.query<{ n: number }>('SELECT count(*)::int AS n FROM waiting'))[0]!.n
+const waiting = () => t.count('waiting')
 const settled = <T>(promise: Promise<T>) => {
   let done = false
   void promise.then(

@@ -6,13 +6,9 @@ import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
 describe('database roles (real LOGIN roles)', () => {
   let t: TestSchema
   let owner: Coordinator
-  const role = (kind: string) => `${t.schema}_${kind}`
-  const urlFor = (kind: string) => {
-    const url = new URL(t.url)
-    url.username = role(kind)
-    url.password = 'secret-pw'
-    return url.toString()
-  }
+  const logins = new Map<string, { name: string; url: string }>()
+  const role = (kind: string) => logins.get(kind)!.name
+  const urlFor = (kind: string) => logins.get(kind)!.url
   const as = async <T>(kind: string, fn: (c: pg.Client) => Promise<T>): Promise<T> => {
     const client = new pg.Client({ connectionString: urlFor(kind) })
     await client.connect()
@@ -27,19 +23,11 @@ describe('database roles (real LOGIN roles)', () => {
   beforeAll(async () => {
     t = await createTestSchema()
     owner = t.coordinator()
-    for (const kind of ['worker', 'reader', 'admin', 'stranger']) {
-      await t.sql.query(`CREATE ROLE "${role(kind)}" LOGIN PASSWORD 'secret-pw'`)
-    }
+    for (const kind of ['worker', 'reader', 'admin', 'stranger']) logins.set(kind, await t.loginRole(kind))
     await owner.grant({ worker: role('worker'), reader: role('reader'), admin: role('admin') })
     await owner.limits.create('gpu', { slots: 1 })
   })
-  afterAll(async () => {
-    await t.cleanup()
-    const sql = new pg.Client({ connectionString: t.url })
-    await sql.connect()
-    for (const kind of ['worker', 'reader', 'admin', 'stranger']) await sql.query(`DROP ROLE IF EXISTS "${role(kind)}"`)
-    await sql.end()
-  })
+  afterAll(() => t.cleanup())
 
   it('lets a worker acquire, wait, renew and release through the library, and nothing else', async () => {
     const worker = t.coordinator({ connectionString: urlFor('worker') })

@@ -1,4 +1,3 @@
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hasChromium, launchBrowser, type TestBrowser } from '../helpers/browser.js'
 import { type RunningWorker, startWorker } from '../helpers/processes.js'
@@ -12,19 +11,13 @@ describe.skipIf(!hasChromium)('pgslots ui as a reader role (views only)', () => 
   let browser: TestBrowser
   let holder: RunningWorker<{ token?: string }>
   const uis: RunningUi[] = []
-  const reader = () => `${t.schema}_reader`
-  const readerUrl = () => {
-    const url = new URL(t.url)
-    url.username = reader()
-    url.password = 'reader-pw'
-    return url.toString()
-  }
+  let reader: { name: string; url: string }
 
   beforeAll(async () => {
     t = await createTestSchema()
     const owner = t.coordinator()
-    await t.sql.query(`CREATE ROLE "${reader()}" LOGIN PASSWORD 'reader-pw'`)
-    await owner.grant({ reader: reader() })
+    reader = await t.loginRole('reader')
+    await owner.grant({ reader: reader.name })
     await owner.limits.create('gpu', { slots: 1 })
     holder = await startWorker('ui-holder', { url: t.url, schema: t.schema, name: 'gpu', holder: 'job-1' })
     browser = await launchBrowser()
@@ -34,14 +27,10 @@ describe.skipIf(!hasChromium)('pgslots ui as a reader role (views only)', () => 
     await browser?.close()
     await Promise.allSettled(uis.map((ui) => ui.stop()))
     await t?.cleanup()
-    const sql = new pg.Client({ connectionString: t.url })
-    await sql.connect()
-    await sql.query(`DROP ROLE IF EXISTS "${reader()}"`)
-    await sql.end()
   })
 
   it('shows limits and holders, no admin control even with --admin, and never a secret lease id', async () => {
-    const ui = await startUi(['--admin', '--schema', t.schema], { DATABASE_URL: readerUrl() })
+    const ui = await startUi(['--admin', '--schema', t.schema], { DATABASE_URL: reader.url })
     uis.push(ui)
     const page = await browser.context.newPage()
     await page.goto(`${ui.url}#limit=gpu`)
@@ -62,7 +51,7 @@ describe.skipIf(!hasChromium)('pgslots ui as a reader role (views only)', () => 
   })
 
   it('without --admin puts no token in the page and refuses every POST', async () => {
-    const ui = await startUi(['--schema', t.schema], { DATABASE_URL: readerUrl() })
+    const ui = await startUi(['--schema', t.schema], { DATABASE_URL: reader.url })
     uis.push(ui)
     const html = await (await fetch(ui.url)).text()
     expect(html).toContain('content="{&quot;admin&quot;:false}"')

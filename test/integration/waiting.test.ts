@@ -7,8 +7,6 @@ import { until } from '../helpers/until.js'
 describe('waiting and handoff', () => {
   let t: TestSchema
   let slots: Coordinator
-  const count = async (sql: string, values: unknown[] = []) =>
-    (await t.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${sql}`, values))[0]?.n ?? -1
 
   beforeAll(async () => {
     t = await createTestSchema()
@@ -30,7 +28,7 @@ describe('waiting and handoff', () => {
         label: `p${i}`,
       }),
     )
-    await until(async () => (await count("waiters WHERE queue = 'fifo'")) === 50, '50 waiters queued')
+    await until(async () => (await t.count("waiters WHERE queue = 'fifo'")) === 50, '50 waiters queued')
     await gate.release()
     const outputs = await Promise.all(workers)
     expect(outputs.flat()).toHaveLength(50)
@@ -43,7 +41,7 @@ describe('waiting and handoff', () => {
     )
     expect(queued).toHaveLength(50)
     expect(granted.map((r) => r.holder)).toEqual(queued.map((r) => r.holder))
-    expect(await count('waiters')).toBe(0)
+    expect(await t.count('waiters')).toBe(0)
     expect((await slots.limits.get('fifo')).activeSlots).toBe(0)
   })
 
@@ -51,11 +49,11 @@ describe('waiting and handoff', () => {
     await slots.limits.create('big', { slots: 2 })
     const small = await slots.acquire('big')
     const large = slots.acquire('big', { occupy: 2 })
-    await until(async () => (await count("waiters WHERE queue = 'big'")) === 1, 'large request queued')
+    await until(async () => (await t.count("waiters WHERE queue = 'big'")) === 1, 'large request queued')
     // One slot is free, but the large request is first in line: newcomers queue behind it.
     expect(await slots.tryAcquire('big')).toBeNull()
     const later = slots.acquire('big')
-    await until(async () => (await count("waiters WHERE queue = 'big'")) === 2, 'small request queued')
+    await until(async () => (await t.count("waiters WHERE queue = 'big'")) === 2, 'small request queued')
     await small.release()
     const bigLease = await large
     expect(bigLease.occupy).toBe(2)
@@ -72,7 +70,7 @@ describe('waiting and handoff', () => {
     const held = await slots.acquire('killed')
     const pending = waiterSide.acquire('killed', { timeoutMs: 20_000 })
     await until(
-      async () => (await count("pg_stat_activity WHERE application_name = 'pgslots-listener'")) > 0,
+      async () => (await t.count("pg_stat_activity WHERE application_name = 'pgslots-listener'")) > 0,
       'listener connected',
     )
     const killed = await t.query<{ ok: boolean }>(
@@ -91,12 +89,12 @@ describe('waiting and handoff', () => {
     await expect(slots.acquire('left', { timeoutMs: 50 })).rejects.toBeInstanceOf(AcquireTimeoutError)
     const controller = new AbortController()
     const aborted = slots.acquire('left', { signal: controller.signal })
-    await until(async () => (await count('waiters')) === 1, 'waiter queued')
+    await until(async () => (await t.count('waiters')) === 1, 'waiter queued')
     controller.abort(new Error('user gave up'))
     await expect(aborted).rejects.toThrow('user gave up')
-    expect(await count('waiters')).toBe(0)
+    expect(await t.count('waiters')).toBe(0)
     await held.release()
-    expect(await count("leases WHERE 'left' = ANY (counted)")).toBe(0)
+    expect(await t.count("leases WHERE 'left' = ANY (counted)")).toBe(0)
   })
 
   it('releases a grant that raced the timeout instead of leaking it', async () => {
@@ -117,8 +115,8 @@ describe('waiting and handoff', () => {
       await waiting
     }
     expect(timeouts).toBeGreaterThan(0)
-    expect(await count('waiters')).toBe(0)
-    expect(await count("leases WHERE 'racy' = ANY (counted)")).toBe(0)
+    expect(await t.count('waiters')).toBe(0)
+    expect(await t.count("leases WHERE 'racy' = ANY (counted)")).toBe(0)
     expect((await slots.limits.get('racy')).activeSlots).toBe(0)
   })
 
@@ -127,7 +125,7 @@ describe('waiting and handoff', () => {
     const poller = t.coordinator({ listen: false })
     const held = await slots.acquire('polled')
     const pending = poller.acquire('polled', { timeoutMs: 10_000 })
-    await until(async () => (await count('waiters')) === 1, 'waiter queued')
+    await until(async () => (await t.count('waiters')) === 1, 'waiter queued')
     await held.release()
     const lease = await pending
     expect(lease.names).toEqual(['polled'])
@@ -139,9 +137,9 @@ describe('waiting and handoff', () => {
     const held = await slots.acquire('raise')
     // Queue a, then b: two requests sent at once may reach the database in either order.
     const a = slots.acquire('raise', { timeoutMs: 10_000 })
-    await until(async () => (await count("waiters WHERE queue = 'raise'")) === 1, 'a queued')
+    await until(async () => (await t.count("waiters WHERE queue = 'raise'")) === 1, 'a queued')
     const b = slots.acquire('raise', { timeoutMs: 10_000 })
-    await until(async () => (await count("waiters WHERE queue = 'raise'")) === 2, 'two queued')
+    await until(async () => (await t.count("waiters WHERE queue = 'raise'")) === 2, 'two queued')
     const raised = await slots.limits.update('raise', { slots: 2 })
     expect(raised.activeSlots).toBe(2)
     const leaseA = await a
