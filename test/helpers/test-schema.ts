@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { inject } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, inject } from 'vitest'
 import { Coordinator, type CoordinatorOptions } from '../../src/index.js'
 
-/** A migrated schema of its own for one test file, and coordinators on it that are closed at the end. */
+/** A schema of its own for a test file (or a test), migrated unless told not to, and coordinators on it that are closed at the end. */
 export interface TestSchema {
   url: string
   schema: string
@@ -19,10 +19,70 @@ export interface TestSchema {
    * dropped at cleanup once the schema is gone; its name and a URL that logs in as it.
    */
   loginRole(suffix: string): Promise<{ name: string; url: string }>
+}
+
+export interface TestSchemaOptions {
+  /** Run the migrations (default true); false leaves the schema to the test. */
+  migrate?: boolean
+  /** A new schema for every test (beforeEach/afterEach) rather than one for all of them. */
+  perTest?: boolean
+}
+
+/**
+ * Registers the hooks that create a test schema before the tests (beforeAll, or beforeEach
+ * with `perTest`) and close its coordinators and drop it after them; returns the schema,
+ * usable in the hooks and tests that run in between.
+ *
+ * Vitest runs `before` hooks in the order they are registered and `after` hooks in reverse
+ * (`sequence.hooks: 'stack'`, its default): a hook registered after this call sees the
+ * schema in place and tears down before it; one registered before it tears down after it
+ * (for what its coordinators use, like pools and proxies).
+ *
+ * @example
+ * const t = useTestSchema()
+ * let slots: Coordinator
+ * beforeAll(() => {
+ *   slots = t.coordinator()
+ * })
+ * it('counts', async () => expect(await t.count('leases')).toBe(0))
+ */
+export function useTestSchema(options: TestSchemaOptions = {}): TestSchema {
+  let current: CreatedSchema | undefined
+  const [setUp, tearDown] = options.perTest ? [beforeEach, afterEach] : [beforeAll, afterAll]
+  setUp(async () => {
+    current = await createTestSchema(options)
+  })
+  tearDown(async () => {
+    const done = current
+    current = undefined
+    await done?.cleanup()
+  })
+  const now = (): CreatedSchema => {
+    if (!current) throw new Error(`the test schema exists only between its ${options.perTest ? 'beforeEach and afterEach' : 'beforeAll and afterAll'}`)
+    return current
+  }
+  return {
+    get url() {
+      return now().url
+    },
+    get schema() {
+      return now().schema
+    },
+    get sql() {
+      return now().sql
+    },
+    coordinator: (o) => now().coordinator(o),
+    query: <Row extends pg.QueryResultRow>(text: string, values?: unknown[]) => now().query<Row>(text, values),
+    count: (from, values) => now().count(from, values),
+    loginRole: (suffix) => now().loginRole(suffix),
+  }
+}
+
+interface CreatedSchema extends TestSchema {
   cleanup(): Promise<void>
 }
 
-export async function createTestSchema(options: { migrate?: boolean } = {}): Promise<TestSchema> {
+async function createTestSchema(options: { migrate?: boolean }): Promise<CreatedSchema> {
   const url = inject('databaseUrl')
   const schema = `t_${randomBytes(5).toString('hex')}`
   const sqlPool = new pg.Pool({ connectionString: url, max: 4 })
@@ -44,8 +104,7 @@ export async function createTestSchema(options: { migrate?: boolean } = {}): Pro
       client.release()
     }
   }
-  if (options.migrate !== false) await make().migrate()
-  return {
+  const created: CreatedSchema = {
     url,
     schema,
     sql: sqlPool,
@@ -73,4 +132,13 @@ export async function createTestSchema(options: { migrate?: boolean } = {}): Pro
       }
     },
   }
+  if (options.migrate !== false) {
+    try {
+      await make().migrate()
+    } catch (error) {
+      await created.cleanup() // no pool left open, no schema left behind
+      throw error
+    }
+  }
+  return created
 }

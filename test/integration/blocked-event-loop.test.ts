@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runWorker, startWorker } from '../helpers/processes.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 import { until } from '../helpers/until.js'
 
 interface Event {
@@ -13,11 +13,7 @@ interface Event {
   released?: boolean
 }
 
-let t: TestSchema
-beforeAll(async () => {
-  t = await createTestSchema()
-})
-afterAll(() => t.cleanup())
+const t = useTestSchema()
 
 const field = <K extends keyof Event>(events: Event[], key: K): NonNullable<Event[K]> =>
   events.find((e) => e[key] !== undefined)![key]!

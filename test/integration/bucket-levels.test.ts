@@ -1,15 +1,11 @@
 import { Registry } from 'prom-client'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { registerMetrics } from '../../src/index.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 // A rate limit holds no slots (activeSlots stays 0): its bucket is what shows how used it is.
 describe('rate limit bucket levels in LimitInfo and limit_status', () => {
-  let t: TestSchema
-  beforeAll(async () => {
-    t = await createTestSchema()
-  })
-  afterAll(() => t.cleanup())
+  const t = useTestSchema()
 
   it('a used-up bucket shows no free room, full utilisation, and when the next slot frees', async () => {
     const slots = t.coordinator()

@@ -1,19 +1,17 @@
 import { spawn } from 'node:child_process'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { cliPath, runCli } from '../helpers/cli.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 // What a user meets first: usage errors, connection errors, pipes, roles, small outputs.
 describe('pgslots CLI behaviour (built, as real processes)', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   const env = () => ({ DATABASE_URL: t.url, HOME: process.env.HOME })
   const run = (args: string[], extra: Record<string, string> = {}) => runCli(['--schema', t.schema, ...args], { ...env(), ...extra })
 
   beforeAll(async () => {
-    t = await createTestSchema()
     await t.coordinator().limits.create('cli:gpu', { slots: 2 })
   })
-  afterAll(() => t.cleanup())
 
   it('exits 2 with one prefixed line for usage errors', async () => {
     const cases: Array<[string[], RegExp]> = [

@@ -1,19 +1,17 @@
 import { spawn } from 'node:child_process'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { cliPath, runCli } from '../helpers/cli.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 // What the CLI says when something is wrong: in the user's terms (flags, arguments, grants), once.
 describe('pgslots CLI errors (built, as real processes)', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   const env = () => ({ DATABASE_URL: t.url, HOME: process.env.HOME })
   const run = (args: string[]) => runCli(['--schema', t.schema, ...args], env())
 
   beforeAll(async () => {
-    t = await createTestSchema()
     await t.coordinator().limits.create('err:gpu', { slots: 1 })
   })
-  afterAll(() => t.cleanup())
 
   /** A new role given the pgslots grant `kind` by the CLI: its name and a URL that logs in as it. */
   async function roleWith(kind: 'worker' | 'reader', suffix: string): Promise<{ name: string; url: string }> {

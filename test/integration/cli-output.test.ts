@@ -1,23 +1,21 @@
 import { spawn } from 'node:child_process'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { cliPath, runCli } from '../helpers/cli.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 // What the CLI prints: one JSON shape for a limit, frames fit for a pipe, tables fit for a terminal.
 describe('pgslots CLI output (built, as real processes)', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   const env = () => ({ DATABASE_URL: t.url, HOME: process.env.HOME })
   const run = (args: string[]) => runCli(['--schema', t.schema, ...args], env())
 
   beforeAll(async () => {
-    t = await createTestSchema()
     const slots = t.coordinator()
     await slots.limits.create('gpu:*', { slots: 2 })
     await slots.limits.create('gpu:worker-1', { slots: 2 })
     await slots.limits.create('api:openai-embeddings', { slots: 5, slotDecayPerSecond: 0.01 })
     await slots.rateLimit('api:openai-embeddings', { occupy: 5 })
   })
-  afterAll(() => t.cleanup())
 
   it('watch --json and limit ls --json give a limit the same shape', async () => {
     const listed = JSON.parse((await run(['limit', 'ls', '--json'])).stdout) as Array<Record<string, unknown>>

@@ -1,18 +1,13 @@
 import { readFileSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runCli } from '../helpers/cli.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 
 describe('pgslots CLI (built, as a real process)', () => {
-  let t: TestSchema
+  const t = useTestSchema({ migrate: false })
   const run = (args: string[], env: Record<string, string> = {}) =>
     runCli(['--schema', t.schema, ...args], { ...process.env, DATABASE_URL: t.url, ...env })
-
-  beforeAll(async () => {
-    t = await createTestSchema({ migrate: false })
-  })
-  afterAll(() => t.cleanup())
 
   it('migrates, then reports the schema up to date', async () => {
     expect((await run(['migrate'])).stdout).toMatch(/applied 0001_baseline/)

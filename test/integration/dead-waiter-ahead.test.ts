@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Coordinator } from '../../src/index.js'
 import { cliPath, runCli } from '../helpers/cli.js'
 import { startWorker } from '../helpers/processes.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 import { until } from '../helpers/until.js'
 
 // A crashed holder's slots come back at its ttl with no reaper anywhere, even when the
@@ -16,14 +16,12 @@ function childPids(pid: number): number[] {
 }
 
 describe('a dead waiter first in line', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let slots: Coordinator
-  beforeAll(async () => {
-    t = await createTestSchema()
+  beforeAll(() => {
     // Polls every minute: only the expiry timer can explain a grant within seconds.
     slots = t.coordinator({ pollIntervalMs: 60_000 })
   })
-  afterAll(() => t.cleanup())
 
   /** A holder process and a waiter process on `name`, both listening and alive. */
   async function holderAndWaiter(name: string) {

@@ -1,17 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Coordinator } from '../../src/index.js'
 import { startWorker } from '../helpers/processes.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 import { until } from '../helpers/until.js'
 
 describe('a waiter whose process died', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let slots: Coordinator
-  beforeAll(async () => {
-    t = await createTestSchema()
+  beforeAll(() => {
     slots = t.coordinator()
   })
-  afterAll(() => t.cleanup())
 
   it('is cancelled by the next grant, not granted, and does not block the line until its heartbeat runs out', async () => {
     await slots.limits.create('line', { slots: 1 })

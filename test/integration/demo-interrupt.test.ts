@@ -1,26 +1,22 @@
 import { spawn } from 'node:child_process'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { cliPath, runCli } from '../helpers/cli.js'
 import { descendants, stillRunning } from '../helpers/process-tree.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 import { until } from '../helpers/until.js'
 
 // `pgslots demo` starts 2 worker processes, each starting 10 flow processes: stopping the
 // demo must stop them all, however it is stopped, and leave nothing that holds up the next run.
 describe('pgslots demo stopped midway (built, as real processes)', () => {
-  let t: TestSchema
+  // A schema per test: what one demo left behind must not look like the next one's flows.
+  const t = useTestSchema({ perTest: true })
   let started: number[] = []
   const env = () => ({ ...process.env, DATABASE_URL: t.url })
 
-  // A schema per test: what one demo left behind must not look like the next one's flows.
-  beforeEach(async () => {
-    t = await createTestSchema()
-  })
-  afterEach(async () => {
+  afterEach(() => {
     // A failing run must not leave its 22 processes behind.
     for (const pid of stillRunning(started)) process.kill(pid, 'SIGKILL')
     started = []
-    await t.cleanup()
   })
 
   /** A demo at speed 0.5 (6 s per GPU step), once flows of both workers wait for their GPU; with every process it started by then. */

@@ -1,17 +1,13 @@
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runNode } from '../helpers/cli.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 const workerScript = fileURLToPath(new URL('../../dist/examples/image-pipeline/worker.js', import.meta.url))
 
 // examples/image-pipeline as a user runs it: the built worker, as a real process.
 describe('the image pipeline example', () => {
-  let t: TestSchema
-  beforeAll(async () => {
-    t = await createTestSchema()
-  })
-  afterAll(() => t.cleanup())
+  const t = useTestSchema()
 
   const runWorker = (env: Record<string, string>) =>
     runNode(workerScript, [], { DATABASE_URL: t.url, PGSLOTS_SCHEMA: t.schema, WORKER_ID: 'gpu-9', FLOWS: '3', SPEED: '20', ...env })

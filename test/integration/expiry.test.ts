@@ -1,17 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Coordinator } from '../../src/index.js'
 import { checkInvariants, violations } from '../helpers/invariants.js'
 import { startWorker } from '../helpers/processes.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 describe('expiry', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let slots: Coordinator
-  beforeAll(async () => {
-    t = await createTestSchema()
+  beforeAll(() => {
     slots = t.coordinator()
   })
-  afterAll(() => t.cleanup())
 
   it('gives a SIGKILLed holder’s slot to a waiter in another process at TTL expiry, not before', async () => {
     await slots.limits.create('crash', { slots: 1 })

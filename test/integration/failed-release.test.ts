@@ -2,19 +2,15 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { LeaseLostError, type Lease } from '../../src/index.js'
 import { TcpProxy } from '../helpers/tcp-proxy.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
-let t: TestSchema
+const t = useTestSchema()
 let proxy: TcpProxy
 beforeAll(async () => {
-  t = await createTestSchema()
   proxy = await TcpProxy.inFrontOf(t.url)
 })
 afterEach(() => proxy.resume())
-afterAll(async () => {
-  await proxy.stop()
-  await t.cleanup()
-})
+afterAll(() => proxy.stop())
 
 const ttlMs = 2000
 

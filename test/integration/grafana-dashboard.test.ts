@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 interface Panel {
   title: string
@@ -21,9 +21,8 @@ function expandMacros(sql: string, schema: string): string {
 }
 
 describe('Grafana dashboard', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   beforeAll(async () => {
-    t = await createTestSchema()
     const slots = t.coordinator()
     await slots.limits.create('gpu:dash', { slots: 1 })
     await slots.acquire('gpu:dash') // a holder,
@@ -34,7 +33,6 @@ describe('Grafana dashboard', () => {
     await slots.limits.create('api:dash', { slots: 2, slotDecayPerSecond: 0.01 })
     await slots.rateLimit('api:dash', { occupy: 2 })
   })
-  afterAll(() => t.cleanup())
 
   it('reads only the views, never the tables, in the schema its variable names', () => {
     expect(queries.length).toBeGreaterThanOrEqual(7)

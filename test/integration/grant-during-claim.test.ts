@@ -1,20 +1,16 @@
 import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { afterAll, describe, expect, it } from 'vitest'
+import { useTestSchema } from '../helpers/test-schema.js'
 import { until } from '../helpers/until.js'
 
 // A waiter that is not first in line polls with claim() while another transaction grants
 // it. The grant must reach the waiter: a claim that reported 'gone' here made the client
 // queue again and take a second grant (a rate limit's budget spent twice).
 describe('a grant that lands while its waiter polls', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   const clients: pg.PoolClient[] = []
-  beforeAll(async () => {
-    t = await createTestSchema()
-  })
-  afterAll(async () => {
+  afterAll(() => {
     for (const c of clients) c.release()
-    await t.cleanup()
   })
 
   async function session(): Promise<pg.PoolClient> {

@@ -1,15 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { Coordinator, type Coordinator as CoordinatorType, ValidationError } from '../../src/index.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 describe('hostile input', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let slots: CoordinatorType
-  beforeAll(async () => {
-    t = await createTestSchema()
+  beforeAll(() => {
     slots = t.coordinator()
   })
-  afterAll(() => t.cleanup())
 
   it.each([
     ["it's"],

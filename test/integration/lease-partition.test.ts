@@ -1,19 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { LeaseLostError } from '../../src/index.js'
 import { TcpProxy } from '../helpers/tcp-proxy.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 describe('lease under a network partition', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let proxy: TcpProxy
   beforeAll(async () => {
-    t = await createTestSchema()
     proxy = await TcpProxy.inFrontOf(t.url)
   })
-  afterAll(async () => {
-    await proxy.stop()
-    await t.cleanup()
-  })
+  afterAll(() => proxy.stop())
 
   it.each([
     ['stalls (half-open: renewals hang, no answer, no error)', 'stall'],

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import {
   AcquireTimeoutError,
   type Coordinator,
@@ -9,19 +9,17 @@ import {
   ValidationError,
 } from '../../src/index.js'
 import { runWorker } from '../helpers/processes.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 describe('leases', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let slots: Coordinator
   const warnings: string[] = []
   const usage = async (name: string) => (await slots.limits.get(name)).activeSlots
 
-  beforeAll(async () => {
-    t = await createTestSchema()
+  beforeAll(() => {
     slots = t.coordinator({ onWarning: (m) => warnings.push(m) })
   })
-  afterAll(() => t.cleanup())
 
   it('gives exactly `slots` leases to 30 concurrent tryAcquire calls from 3 OS processes', async () => {
     await slots.limits.create('race', { slots: 2 })

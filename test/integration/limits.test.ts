@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { type Coordinator, LimitExistsError, LimitNotFoundError, ValidationError } from '../../src/index.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 describe('limits admin', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let slots: Coordinator
   const warnings: string[] = []
-  beforeAll(async () => {
-    t = await createTestSchema()
+  beforeAll(() => {
     slots = t.coordinator({ onWarning: (m) => warnings.push(m) })
   })
-  afterAll(() => t.cleanup())
 
   it('creates, gets, lists by prefix, updates and deletes', async () => {
     const created = await slots.limits.create('gpu:gpu-1', { slots: 2 })

@@ -3,23 +3,21 @@ import type pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Coordinator } from '../../src/index.js'
 import { spiedPool } from '../helpers/spied-pool.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 import { until } from '../helpers/until.js'
 
 // A call commits, but its answer never reaches the client (the connection breaks after the
 // commit). The client must end up with exactly what the call took — not take slots a
 // second time while what it took sits unheld until its ttl runs out.
 describe('a call whose answer is lost', () => {
-  let t: TestSchema
-  let owner: Coordinator
   const pools: pg.Pool[] = []
-  beforeAll(async () => {
-    t = await createTestSchema()
+  // Registered before the schema, so it runs after the schema's cleanup (vitest runs afterAll
+  // hooks in reverse): the coordinators closed there use these pools.
+  afterAll(() => Promise.all(pools.map((p) => p.end())))
+  const t = useTestSchema()
+  let owner: Coordinator
+  beforeAll(() => {
     owner = t.coordinator()
-  })
-  afterAll(async () => {
-    await t.cleanup()
-    await Promise.all(pools.map((p) => p.end()))
   })
 
   /** A pool whose first call of `fn` runs to its commit, then fails like a cut connection. */

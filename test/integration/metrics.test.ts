@@ -1,20 +1,18 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { Registry } from 'prom-client'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { freePort } from '../../src/demo/embedded-postgres.js'
 import { type Coordinator, registerMetrics } from '../../src/index.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 describe('Prometheus metrics', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let slots: Coordinator
   beforeAll(async () => {
-    t = await createTestSchema()
     slots = t.coordinator()
     await slots.limits.create('gpu:m1', { slots: 2 })
   })
-  afterAll(() => t.cleanup())
 
   it('registers per-limit gauges and process counters in a user registry', async () => {
     const registry = new Registry()

@@ -1,13 +1,9 @@
 import { readdir } from 'node:fs/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { describe, expect, it } from 'vitest'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 describe('migrate()', () => {
-  let t: TestSchema
-  beforeAll(async () => {
-    t = await createTestSchema({ migrate: false })
-  })
-  afterAll(() => t.cleanup())
+  const t = useTestSchema({ migrate: false })
 
   it('is safe from several coordinators at once and idempotent afterwards', async () => {
     const runs = await Promise.all([1, 2, 3, 4].map(() => t.coordinator().migrate()))

@@ -1,9 +1,9 @@
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { fromDatabaseError } from '../../src/errors.js'
 import type { Coordinator, Lease } from '../../src/index.js'
 import { type Outcome, SlotsModel } from '../helpers/slots-model.js'
-import { type TestSchema, createTestSchema } from '../helpers/test-schema.js'
+import { type TestSchema, useTestSchema } from '../helpers/test-schema.js'
 
 // Random command sequences run against the in-memory model and the real system; after every
 // command both must agree on the answer and on every limit's counters.
@@ -153,13 +153,11 @@ const commands = [
 ]
 
 describe('model-based: random command sequences agree with an in-memory model', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let slots: Coordinator
-  beforeAll(async () => {
-    t = await createTestSchema()
+  beforeAll(() => {
     slots = t.coordinator({ ttlMs: 30_000 })
   })
-  afterAll(() => t.cleanup())
 
   it('creates, updates, deletes, acquires, releases, renews, revokes and expires like the model', async () => {
     await fc.assert(

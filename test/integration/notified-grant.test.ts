@@ -5,26 +5,26 @@ import type { Coordinator } from '../../src/index.js'
 import { listenerChannel } from '../../src/wait/wire-protocol.js'
 import { spiedPool } from '../helpers/spied-pool.js'
 import { TcpProxy } from '../helpers/tcp-proxy.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 import { until } from '../helpers/until.js'
 
 // A listening waiter is granted outright: the NOTIFY carries its lease, so it needs no
 // claim round trip. Anyone may NOTIFY, so a grant counts only with a check made from the
 // waiter's secret id; a missed NOTIFY is made up for by the safety poll.
 describe('a grant delivered in the NOTIFY', () => {
-  let t: TestSchema
-  let owner: Coordinator
   let proxy: TcpProxy
   const pools: pg.Pool[] = []
-  beforeAll(async () => {
-    t = await createTestSchema()
-    owner = t.coordinator()
-    proxy = await TcpProxy.inFrontOf(t.url)
-  })
+  // Registered before the schema, so it runs after the schema's cleanup (vitest runs afterAll
+  // hooks in reverse): the coordinators closed there use these pools and this proxy.
   afterAll(async () => {
-    await t.cleanup()
     await Promise.all(pools.map((p) => p.end()))
     await proxy.stop()
+  })
+  const t = useTestSchema()
+  let owner: Coordinator
+  beforeAll(async () => {
+    owner = t.coordinator()
+    proxy = await TcpProxy.inFrontOf(t.url)
   })
 
   /** A real pool that counts the claim() calls made through it. */

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Lease } from '../../src/index.js'
 import { startWorker } from '../helpers/processes.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 interface Event {
   pid?: number
@@ -15,11 +15,7 @@ interface Event {
   released?: boolean
 }
 
-let t: TestSchema
-beforeAll(async () => {
-  t = await createTestSchema()
-})
-afterAll(() => t.cleanup())
+const t = useTestSchema()
 
 describe('a holder paused for longer than its ttl (SIGSTOP: a VM freeze, a long GC pause)', () => {
   it('finds the lease lost at its first check after the resume, while another process holds the slot', async () => {

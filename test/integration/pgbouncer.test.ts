@@ -1,19 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Bouncer, hasPgbouncer, startPgbouncer } from '../helpers/pgbouncer.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 if (!hasPgbouncer) console.warn('pgbouncer tests skipped: /usr/sbin/pgbouncer is absent (.ci/run installs it)')
 
 describe.skipIf(!hasPgbouncer)('through PgBouncer in transaction pooling mode', () => {
-  let t: TestSchema
   let bouncer: Bouncer
+  // Registered before the schema, so it runs after the schema's cleanup (vitest runs afterAll
+  // hooks in reverse): the coordinators closed there connect through the bouncer.
+  afterAll(() => bouncer?.stop())
+  const t = useTestSchema()
   beforeAll(async () => {
-    t = await createTestSchema()
     bouncer = await startPgbouncer(t.url)
-  })
-  afterAll(async () => {
-    await t.cleanup()
-    await bouncer?.stop()
   })
 
   it('detects that LISTEN does not work through the pooler and hands off by polling', async () => {

@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { AcquireTimeoutError, type Coordinator, ValidationError } from '../../src/index.js'
 import { runWorker } from '../helpers/processes.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 import { until } from '../helpers/until.js'
 
-let t: TestSchema
+const t = useTestSchema()
 let slots: Coordinator
-beforeAll(async () => {
-  t = await createTestSchema()
+beforeAll(() => {
   slots = t.coordinator()
 })
-afterAll(() => t.cleanup())
 
 const waiting = () => t.count('waiting')
 const settled = <T>(promise: Promise<T>) => {

@@ -1,16 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { type Coordinator, ImpossibleRequestError, ValidationError } from '../../src/index.js'
 import { runWorker } from '../helpers/processes.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 describe('rate limits', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let slots: Coordinator
-  beforeAll(async () => {
-    t = await createTestSchema()
+  beforeAll(() => {
     slots = t.coordinator()
   })
-  afterAll(() => t.cleanup())
 
   it('rejects rateLimit() on a plain limit, too large requests and a ttl', async () => {
     await slots.limits.create('plain', { slots: 3 })

@@ -1,15 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { LimitExistsError, LimitNotFoundError, ValidationError } from '../../src/index.js'
 import { runCli } from '../helpers/cli.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 // Renaming a limit is refused while any lease or waiter names it (they carry the old name).
 describe('renaming a limit (limits.update(name, { name }), limit update --name)', () => {
-  let t: TestSchema
-  beforeAll(async () => {
-    t = await createTestSchema()
-  })
-  afterAll(() => t.cleanup())
+  const t = useTestSchema()
 
   it('renames an idle limit, keeps its settings, and refuses a taken name', async () => {
     const slots = t.coordinator()

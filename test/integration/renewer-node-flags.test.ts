@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { builtHelper } from '../helpers/processes.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 interface Result {
   lost: boolean
@@ -16,18 +16,16 @@ interface Result {
 /** How to start node on the helper script `file`. */
 type Launch = (file: string) => { args: string[]; env?: Record<string, string>; stdin?: string }
 
-let t: TestSchema
+const t = useTestSchema()
 let dir: string
 let nextName = 0
 const children = new Set<ChildProcess>()
-beforeAll(async () => {
-  t = await createTestSchema()
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'pgslots-flags-'))
 })
-afterAll(async () => {
+afterAll(() => {
   for (const child of children) child.kill('SIGKILL')
   rmSync(dir, { recursive: true, force: true })
-  await t.cleanup()
 })
 
 /** A preload module in the temp folder that runs `body` in worker threads only. */

@@ -1,18 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { type Coordinator, ValidationError } from '../../src/index.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 // What one request may carry, and what a request for nothing holds: nothing at all.
 describe('request bounds', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let slots: Coordinator
   const warnings: string[] = []
   beforeAll(async () => {
-    t = await createTestSchema()
     slots = t.coordinator({ onWarning: (message) => warnings.push(message) })
     await slots.limits.create('bounds:real', { slots: 1 })
   })
-  afterAll(() => t.cleanup())
 
   const sqlError = async (text: string, values: unknown[]) => {
     try {

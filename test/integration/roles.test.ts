@@ -1,10 +1,10 @@
 import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Coordinator } from '../../src/index.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 describe('database roles (real LOGIN roles)', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let owner: Coordinator
   const logins = new Map<string, { name: string; url: string }>()
   const role = (kind: string) => logins.get(kind)!.name
@@ -21,13 +21,11 @@ describe('database roles (real LOGIN roles)', () => {
   const denied = { code: '42501' } // insufficient_privilege
 
   beforeAll(async () => {
-    t = await createTestSchema()
     owner = t.coordinator()
     for (const kind of ['worker', 'reader', 'admin', 'stranger']) logins.set(kind, await t.loginRole(kind))
     await owner.grant({ worker: role('worker'), reader: role('reader'), admin: role('admin') })
     await owner.limits.create('gpu', { slots: 1 })
   })
-  afterAll(() => t.cleanup())
 
   it('lets a worker acquire, wait, renew and release through the library, and nothing else', async () => {
     const worker = t.coordinator({ connectionString: urlFor('worker') })

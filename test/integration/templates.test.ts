@@ -1,15 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { type Coordinator, LimitNotFoundError, ValidationError } from '../../src/index.js'
 import { runWorker } from '../helpers/processes.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
-let t: TestSchema
+const t = useTestSchema()
 let slots: Coordinator
-beforeAll(async () => {
-  t = await createTestSchema()
+beforeAll(() => {
   slots = t.coordinator()
 })
-afterAll(() => t.cleanup())
 
 describe('limit templates', () => {
   it('creates a covered limit once when 3 processes ask for it at the same moment, with the template slots', async () => {

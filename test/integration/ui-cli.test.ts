@@ -2,22 +2,16 @@ import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { createServer } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runCli } from '../helpers/cli.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 import { startUi } from '../helpers/ui-server.js'
 import { until } from '../helpers/until.js'
 
 const root = new URL('../../', import.meta.url)
 
 describe('pgslots ui on the command line', () => {
-  let t: TestSchema
-  beforeAll(async () => {
-    t = await createTestSchema()
-  })
-  afterAll(async () => {
-    await t.cleanup()
-  })
+  const t = useTestSchema()
 
   it('prints its URL first, serves the page and uPlot from the package', async () => {
     const ui = await startUi(['--schema', t.schema], { DATABASE_URL: t.url })

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { serveUi } from '../../src/index.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 /** The first `count` snapshot frames of one page's event stream. */
 async function snapshots(url: string, count: number): Promise<Array<{ at: string; limits: Array<{ name: string }> }>> {
@@ -20,13 +20,9 @@ async function snapshots(url: string, count: number): Promise<Array<{ at: string
 }
 
 describe('serveUi() in your own process', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   beforeAll(async () => {
-    t = await createTestSchema()
     await t.coordinator().limits.create('gpu', { slots: 2 })
-  })
-  afterAll(async () => {
-    await t.cleanup()
   })
 
   it('serves the page on a free port and sends every open page the same frames from one poll loop', async () => {

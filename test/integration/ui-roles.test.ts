@@ -1,20 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hasChromium, launchBrowser, type TestBrowser } from '../helpers/browser.js'
 import { type RunningWorker, startWorker } from '../helpers/processes.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 import { type RunningUi, startUi } from '../helpers/ui-server.js'
 
 const seen = { timeout: 20_000 }
 
 describe.skipIf(!hasChromium)('pgslots ui as a reader role (views only)', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let browser: TestBrowser
   let holder: RunningWorker<{ token?: string }>
   const uis: RunningUi[] = []
   let reader: { name: string; url: string }
 
   beforeAll(async () => {
-    t = await createTestSchema()
     const owner = t.coordinator()
     reader = await t.loginRole('reader')
     await owner.grant({ reader: reader.name })
@@ -26,7 +25,6 @@ describe.skipIf(!hasChromium)('pgslots ui as a reader role (views only)', () => 
     await holder?.kill('SIGKILL')
     await browser?.close()
     await Promise.allSettled(uis.map((ui) => ui.stop()))
-    await t?.cleanup()
   })
 
   it('shows limits and holders, no admin control even with --admin, and never a secret lease id', async () => {

@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hasChromium, launchBrowser, type TestBrowser } from '../helpers/browser.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 import { type RunningUi, startUi } from '../helpers/ui-server.js'
 
 const seen = { timeout: 30_000 }
 
 describe.skipIf(!hasChromium)('pgslots ui with thousands of limits', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let ui: RunningUi
   let browser: TestBrowser
   beforeAll(async () => {
-    t = await createTestSchema()
     // 3,000 limits in one statement (through the table: put_limit one by one would take the longest).
     await t.query(`INSERT INTO limits (name, slots) SELECT 'tenant:' || lpad(i::text, 4, '0'), 2 FROM generate_series(1, 3000) i`)
     ui = await startUi(['--schema', t.schema], { DATABASE_URL: t.url })
@@ -19,7 +18,6 @@ describe.skipIf(!hasChromium)('pgslots ui with thousands of limits', () => {
   afterAll(async () => {
     await browser?.close()
     await ui?.stop()
-    await t?.cleanup()
   })
 
   it('draws a bounded number of rows and finds any limit by prefix or search', async () => {

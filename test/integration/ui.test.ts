@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hasChromium, launchBrowser, type TestBrowser } from '../helpers/browser.js'
 import { type RunningWorker, startWorker } from '../helpers/processes.js'
 import { TcpProxy } from '../helpers/tcp-proxy.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 import { type RunningUi, startUi } from '../helpers/ui-server.js'
 
 if (!hasChromium) console.warn('ui browser tests skipped: /usr/bin/chromium is absent (.ci/run installs it)')
@@ -13,7 +13,7 @@ if (!hasChromium) console.warn('ui browser tests skipped: /usr/bin/chromium is a
 const seen = { timeout: 20_000 }
 
 describe.skipIf(!hasChromium)('pgslots ui in headless Chromium', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let proxy: TcpProxy
   let ui: RunningUi
   let browser: TestBrowser
@@ -33,7 +33,6 @@ describe.skipIf(!hasChromium)('pgslots ui in headless Chromium', () => {
   }
 
   beforeAll(async () => {
-    t = await createTestSchema()
     const owner = t.coordinator()
     await owner.limits.create('gpu', { slots: 1 })
     await owner.limits.create('api:openai', { slots: 5, slotDecayPerSecond: 1 })
@@ -49,7 +48,6 @@ describe.skipIf(!hasChromium)('pgslots ui in headless Chromium', () => {
     await browser?.close()
     await ui?.stop()
     await proxy?.stop()
-    await t?.cleanup()
   })
 
   it('shows the limits, their kinds and the selected limit', async () => {

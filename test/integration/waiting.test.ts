@@ -1,18 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { AcquireTimeoutError, type Coordinator } from '../../src/index.js'
 import { runWorker } from '../helpers/processes.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 import { until } from '../helpers/until.js'
 
 describe('waiting and handoff', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let slots: Coordinator
 
-  beforeAll(async () => {
-    t = await createTestSchema()
+  beforeAll(() => {
     slots = t.coordinator()
   })
-  afterAll(() => t.cleanup())
 
   it('serves 50 waiters from 3 processes exactly in arrival order', async () => {
     await slots.limits.create('fifo', { slots: 1 })
