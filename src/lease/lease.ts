@@ -37,7 +37,11 @@ export class Lease implements AsyncDisposable {
   readonly id: string
   /** Strictly increasing across all leases and never reused: pass it to the systems you write to. */
   readonly fencingToken: bigint
-  /** The limits this lease counts against (missing names skipped). */
+  /**
+   * The requested limits that existed when it was granted (missing names skipped). It holds
+   * slots only on those of them that were active concurrency limits then: an inactive limit
+   * counts nothing, a rate limit's budget is taken, not held.
+   */
   readonly names: readonly string[]
   readonly occupy: number
   readonly ttlMs: number
