@@ -1,9 +1,9 @@
-import { LeaseLostError, PgSlotsError } from '../errors.js'
+import { LeaseLostError, type PgSlotsError } from '../errors.js'
 import { type AcquireRow, unguardedRow } from '../sql/acquire.js'
 import type { SqlContext } from '../sql/context.js'
 import { releaseLease } from '../sql/release.js'
 import { renewLease } from '../sql/renew.js'
-import type { Renewer, RenewalEvents } from './renewer.js'
+import { type Renewal, type RenewedLease, type Renewer, renewOnEventLoop } from './renewer.js'
 import { monotonicMs, TrustWindow } from './trust-window.js'
 
 /** @internal */
@@ -15,7 +15,7 @@ export interface LeaseGrant {
   occupy: number
   /** Called once when the lease is released (false) or lost (true). */
   onEnd?: (lost: boolean) => void
-  /** Renews from its own thread; without it the lease renews on this event loop. */
+  /** Renews from the renewer thread; without it the lease renews on this event loop. */
   renewer?: Renewer | undefined
 }
 
@@ -37,7 +37,11 @@ export class Lease implements AsyncDisposable {
   readonly id: string
   /** Strictly increasing across all leases and never reused: pass it to the systems you write to. */
   readonly fencingToken: bigint
-  /** The limits this lease counts against (missing names skipped). */
+  /**
+   * The requested limits that existed when it was granted (missing names skipped). It holds
+   * slots only on those of them that were active concurrency limits then: an inactive limit
+   * counts nothing, a rate limit's budget is taken, not held.
+   */
   readonly names: readonly string[]
   readonly occupy: number
   readonly ttlMs: number
@@ -46,14 +50,14 @@ export class Lease implements AsyncDisposable {
 
   #trust = new TrustWindow()
   #controller = new AbortController()
-  #renewTimer: NodeJS.Timeout | undefined
+  /** Undefined for a handle that holds nothing, or a lease lost on its way here. */
+  #renewal: Renewal | undefined
   #lossTimer: NodeJS.Timeout | undefined
   /** The release under way, or the one that succeeded; a failed one is forgotten. */
   #release: Promise<boolean> | undefined
   #released = false
   #ctx: SqlContext
   #onEnd: ((lost: boolean) => void) | undefined
-  #renewer: Renewer | undefined
 
   /**
    * A handle that holds nothing, for a request with no limit to guard (no names, or none
@@ -84,10 +88,18 @@ export class Lease implements AsyncDisposable {
     this.fencingToken = BigInt(row.fencing_token)
     this.names = Object.freeze([...(row.names ?? [])])
     // grant.sentAt is performance.now() time; the trust window runs on the monotonic clock.
-    this.#extendTrust(row, monotonicMs() - (performance.now() - grant.sentAt))
+    this.#trust.extend(row, monotonicMs() - (performance.now() - grant.sentAt), this.ttlMs)
+    this.#watchTrust()
     if (this.lost) return
-    this.#renewer = grant.renewer
-    this.#startRenewing(grant.ttlMs / 3)
+    const renewed: RenewedLease = {
+      ctx,
+      id: this.id,
+      ttlMs: this.ttlMs,
+      trust: this.#trust,
+      lost: (error) => this.#lose(error),
+    }
+    this.#renewal = grant.renewer ? grant.renewer.renewal(renewed) : renewOnEventLoop(renewed)
+    this.#startRenewing(monotonicMs() + this.ttlMs / 3)
   }
 
   /** When the database expires the lease unless renewed (database clock). */
@@ -129,7 +141,8 @@ export class Lease implements AsyncDisposable {
     const sentAt = monotonicMs()
     try {
       const row = await renewLease(this.#ctx, this.id, this.ttlMs)
-      this.#extendTrust(row, sentAt)
+      // The trust watch finds the later deadline when it wakes; nothing to re-arm.
+      this.#trust.extend(row, sentAt, this.ttlMs)
       return this.expiresAt
     } catch (error) {
       // During a release, the release's own answer says whether the lease ended or was lost.
@@ -180,33 +193,19 @@ export class Lease implements AsyncDisposable {
       return released
     } catch (error) {
       this.#release = undefined
-      this.#startRenewing(0)
+      this.#startRenewing(monotonicMs())
       throw error
     }
   }
 
-  /** Renews from the renewer thread when there is one, else on this event loop; the first time in `delayMs`. */
-  #startRenewing(delayMs: number): void {
+  /** Renewals (wherever they run) from `dueAt` on the monotonic clock. */
+  #startRenewing(dueAt: number): void {
     if (this.#controller.signal.aborted || this.#released) return
-    if (!this.#renewer) return this.#scheduleRenew(delayMs)
-    const events: RenewalEvents = {
-      lost: (message) => this.#lose(new LeaseLostError(message)),
-      renewHere: (inMs) => {
-        this.#renewer = undefined
-        this.#startRenewing(inMs)
-      },
-    }
-    this.#renewer.hold(this.id, this.ttlMs, this.#trust, events, delayMs)
+    this.#renewal?.start(dueAt)
   }
 
   #stopRenewing(): void {
-    clearTimeout(this.#renewTimer)
-    this.#renewer?.drop(this.id)
-  }
-
-  #extendTrust(row: AcquireRow, sentAt: number): void {
-    this.#trust.extend(row, sentAt, this.ttlMs)
-    this.#watchTrust()
+    this.#renewal?.stop()
   }
 
   /** Loses the lease when its trust window closes, unless a renewal (from any thread) moved it. */
@@ -216,25 +215,6 @@ export class Lease implements AsyncDisposable {
     if (this.lost || this.#released) return
     this.#lossTimer = setTimeout(() => this.#watchTrust(), this.#trust.remainingMs())
     this.#lossTimer.unref()
-  }
-
-  #scheduleRenew(delayMs: number): void {
-    clearTimeout(this.#renewTimer)
-    this.#renewTimer = setTimeout(() => void this.#autoRenew(), delayMs)
-    this.#renewTimer.unref()
-  }
-
-  async #autoRenew(): Promise<void> {
-    if (this.lost || this.#release) return
-    try {
-      await this.renew()
-      if (!this.#release) this.#scheduleRenew(this.ttlMs / 3)
-    } catch (error) {
-      if (this.lost || this.#release) return
-      if (error instanceof PgSlotsError) return this.#lose(error)
-      // The database is unreachable: retry quickly while the trust window lasts.
-      this.#scheduleRenew(Math.min(this.ttlMs / 10, 1000))
-    }
   }
 
   #lose(reason: PgSlotsError): void {

@@ -1,36 +1,39 @@
-import { Worker } from 'node:worker_threads'
 import type pg from 'pg'
-import { packageDir } from '../package-dir.js'
+import { LeaseLostError, type PgSlotsError } from '../errors.js'
+import type { SqlContext } from '../sql/context.js'
+import { renewLease } from '../sql/renew.js'
+import { RenewalLoop } from './renewal-loop.js'
+import { RenewerWorker, type ThreadHolding, type ThreadOwner } from './renewer-worker.js'
 import { monotonicMs, type TrustWindow } from './trust-window.js'
 
-/** @internal */
-export type RenewerCommand =
-  | { op: 'open'; owner: number; clientConfig: pg.ClientConfig; schema: string }
-  /** `last`: no coordinator of the process is left, and the thread ends. */
-  | { op: 'close'; owner: number; last: boolean }
-  /** `renewAt`: the first renewal, on the monotonic clock both threads share (a thread slow to start renews on time). */
-  | { op: 'hold'; owner: number; id: string; ttlMs: number; trust: SharedArrayBuffer; renewAt: number }
-  | { op: 'drop'; id: string }
-
-/** What the renewer tells a lease's holder. @internal */
-export interface RenewalEvents {
-  /** The database says the lease is gone. */
-  lost(message: string): void
-  /** The thread cannot renew the lease: its holder renews it on the event loop from now on, the first time in `inMs`. */
-  renewHere(inMs: number): void
-}
-
-interface Holding {
-  owner: number
+/** A held lease as its renewals see it. @internal */
+export interface RenewedLease {
+  /** The holder's connections, for renewing on its event loop. */
+  ctx: SqlContext
+  id: string
   ttlMs: number
+  /** Every renewal extends it, from whichever thread. */
   trust: TrustWindow
-  events: RenewalEvents
+  /** The database says the lease is gone. */
+  lost(error: PgSlotsError): void
 }
 
-interface Owner {
-  clientConfig: pg.ClientConfig
-  schema: string
-  onWarning: (message: string) => void
+/** A lease's renewals, wherever they run. @internal */
+export interface Renewal {
+  /** Renews at `dueAt` (monotonic ms), then every ttl/3. */
+  start(dueAt: number): void
+  stop(): void
+}
+
+/** Renewals on the holder's event loop. @internal */
+export function renewOnEventLoop(lease: RenewedLease): RenewalLoop {
+  const { ctx, id, ttlMs, trust } = lease
+  return new RenewalLoop({
+    ttlMs,
+    trust,
+    renewOnce: () => renewLease(ctx, id, ttlMs),
+    onLost: (error) => lease.lost(error),
+  })
 }
 
 /** Pool-level settings a dedicated connection does not need (some of them functions). */
@@ -48,151 +51,113 @@ export function openRenewer(
 ): Renewer | undefined {
   const copy = Object.fromEntries(Object.entries(config).filter(([key]) => !poolOnly.has(key)))
   try {
-    return new Renewer({ clientConfig: structuredClone(copy) as pg.ClientConfig, schema, onWarning })
+    return new Renewer({ clientConfig: structuredClone(copy) as pg.ClientConfig, schema }, onWarning)
   } catch {
     onWarning("the pool's connection settings cannot be given to a renewer thread: leases renew on the event loop")
     return undefined
   }
 }
 
-/**
- * The renewer thread (renewer-thread.ts) is one per process, shared by every coordinator in
- * it (a fleet process may run many): each coordinator is an owner with a connection of its
- * own in the thread. The thread starts with the first lease and ends with the last owner.
- * A thread that cannot start, or that fails, is not restarted: its leases, and every later
- * one, renew on their holders' event loops, after one warning for the process.
- */
-const thread = {
-  worker: undefined as Worker | undefined,
-  /** Cell 0 turns 1 once the current worker has loaded: shared memory, so it reads true even
-   *  when this thread was too busy to take a message. */
-  ready: new Int32Array(new SharedArrayBuffer(4)),
-  /** The owners the current worker has been told about. */
-  opened: new Set<number>(),
-  owners: new Map<number, Owner>(),
-  holdings: new Map<string, Holding>(),
-  nextOwner: 1,
-  /** Why no renewer thread runs in this process; once set, none is started again. */
-  broken: undefined as string | undefined,
-  warned: false,
-}
-
-/** Hands a lease to the thread (starting it, and telling it about the owner, as needed). */
-function hold(id: string, h: Holding, renewInMs: number): void {
-  const worker = thread.broken === undefined ? (thread.worker ?? start()) : undefined
-  if (!worker) return renewHere(id, h, brokenWarning(), renewInMs)
-  const owner = thread.owners.get(h.owner)
-  if (owner && !thread.opened.has(h.owner)) {
-    worker.postMessage({ op: 'open', owner: h.owner, clientConfig: owner.clientConfig, schema: owner.schema } satisfies RenewerCommand)
-    thread.opened.add(h.owner)
-  }
-  const renewAt = monotonicMs() + renewInMs
-  worker.postMessage({ op: 'hold', owner: h.owner, id, ttlMs: h.ttlMs, trust: h.trust.buffer, renewAt } satisfies RenewerCommand)
-  const ready = thread.ready
-  if (Atomics.load(ready, 0) === 1) return
-  // A thread that never finishes loading (a preload that hangs in workers) must not cost the
-  // lease: half its ttl leaves the event loop time to renew it before its trust window closes.
-  const waitMs = h.ttlMs / 2
-  setTimeout(() => {
-    if (Atomics.load(ready, 0) === 1 || thread.holdings.get(id) !== h) return
-    worker.postMessage({ op: 'drop', id } satisfies RenewerCommand)
-    renewHere(id, h, `the lease renewer thread did not start within ${waitMs} ms: leases held meanwhile renew on the event loop`, 0)
-  }, waitMs).unref()
-}
-
-/** Gives lease `id` back to its holder's event loop; the first time in the process, with `warning`. */
-function renewHere(id: string, h: Holding, warning: string, inMs: number): void {
-  thread.holdings.delete(id)
-  if (!thread.warned) {
-    thread.warned = true
-    thread.owners.get(h.owner)?.onWarning(warning)
-  }
-  h.events.renewHere(inMs)
-}
-
-const brokenWarning = () => `the lease renewer thread ${thread.broken}: leases renew on the event loop`
-
-/** No thread runs in this process from now on; the leases it held renew on the event loop. */
-function giveUp(why: string): void {
-  thread.worker = undefined
-  thread.broken = why
-  for (const [id, h] of thread.holdings) renewHere(id, h, brokenWarning(), 0)
-}
-
-function start(): Worker | undefined {
-  const ready = new Int32Array(new SharedArrayBuffer(4))
-  let worker: Worker
-  try {
-    const file = `${packageDir('renewer thread', ['./lease/', '../dist/src/lease/'], 'renewer-thread.js')}/renewer-thread.js`
-    // No flags for the thread: it runs this package's compiled JavaScript, which needs none,
-    // and the flags node was started with are for the main script (-e, --input-type, --test,
-    // --watch, --inspect, preloads); some of them stop a worker from starting at all.
-    worker = new Worker(file, { execArgv: [], workerData: { ready: ready.buffer } })
-  } catch (error) {
-    // Worker threads refused (the permission model), or the file is missing.
-    thread.broken = `cannot start (${(error as Error).message})`
-    return undefined
-  }
-  // The thread must not keep the process alive: a process that ends drops its leases' renewals.
-  worker.unref()
-  worker.on('message', (message: { id: string; lost: string }) => {
-    const holding = thread.holdings.get(message.id)
-    thread.holdings.delete(message.id)
-    holding?.events.lost(message.lost)
-  })
-  const failed = (why: string) => {
-    if (thread.worker !== worker) return // stopped on purpose, or already given up
-    giveUp(Atomics.load(ready, 0) === 1 ? `failed (${why})` : `cannot start (${why})`)
-  }
-  worker.on('error', (error) => failed(error.message))
-  worker.on('exit', (code) => failed(`exit code ${code}`))
-  thread.worker = worker
-  thread.ready = ready
-  thread.opened = new Set()
-  return worker
-}
+let nextOwner = 1
 
 /**
- * One coordinator's side of the renewer thread. Renewals land in each lease's shared
- * TrustWindow, so they count even while the holder's event loop is blocked.
+ * One coordinator's renewals from the process's renewer thread (RenewerWorker), on a
+ * connection of its own there, so they count even while the holder's event loop is
+ * blocked. When the thread cannot renew a lease, the lease renews on its holder's event
+ * loop instead, after one warning for the process.
  * @internal
  */
 export class Renewer {
-  readonly #owner = thread.nextOwner++
+  readonly #owner: ThreadOwner
+  readonly #onWarning: (message: string) => void
+  /** The thread this coordinator's leases went to (it joined with the first of them). */
+  #worker: RenewerWorker | undefined
   #stopped = false
 
-  constructor(owner: Owner) {
-    thread.owners.set(this.#owner, owner)
+  constructor(connection: { clientConfig: pg.ClientConfig; schema: string }, onWarning: (message: string) => void) {
+    this.#owner = { id: nextOwner++, ...connection }
+    this.#onWarning = onWarning
   }
 
-  /** Renews lease `id` every ttl/3, the first time in `renewInMs`; `events` say when it is lost or left to the holder. */
-  hold(id: string, ttlMs: number, trust: TrustWindow, events: RenewalEvents, renewInMs: number): void {
-    if (this.#stopped) return
-    const holding = { owner: this.#owner, ttlMs, trust, events }
-    thread.holdings.set(id, holding)
-    hold(id, holding, renewInMs)
+  /** The renewals of `lease`: from the thread while it can, else on the holder's event loop. */
+  renewal(lease: RenewedLease): Renewal {
+    return new ThreadRenewal(this, lease)
+  }
+
+  /** Hands `holding` to the thread; false when no thread can take it (said once in the process). */
+  hold(lease: RenewedLease, dueAt: number, holding: ThreadHolding): boolean {
+    const worker = RenewerWorker.forProcess()
+    if (typeof worker === 'string') {
+      this.warn(`the lease renewer thread ${worker}: leases renew on the event loop`)
+      return false
+    }
+    this.#worker = worker
+    worker.hold(this.#owner, lease.id, lease.ttlMs, lease.trust, dueAt, holding)
+    return true
   }
 
   drop(id: string): void {
-    if (thread.holdings.delete(id)) thread.worker?.postMessage({ op: 'drop', id } satisfies RenewerCommand)
+    this.#worker?.drop(this.#owner.id, id)
+  }
+
+  get owner(): number {
+    return this.#owner.id
+  }
+
+  get stopped(): boolean {
+    return this.#stopped
+  }
+
+  warn(message: string): void {
+    RenewerWorker.warnOnce(this.#onWarning, message)
   }
 
   /** Closes this coordinator's connection in the thread; the last one ends the thread. */
   async stop(): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
-    thread.owners.delete(this.#owner)
-    for (const [id, h] of thread.holdings) if (h.owner === this.#owner) thread.holdings.delete(id)
-    const worker = thread.worker
-    if (!worker) return
-    const last = thread.owners.size === 0
-    worker.postMessage({ op: 'close', owner: this.#owner, last } satisfies RenewerCommand)
-    thread.opened.delete(this.#owner)
-    if (!last) return
-    thread.worker = undefined
-    const exited = new Promise((resolve) => worker.once('exit', resolve))
-    const timer = setTimeout(() => void worker.terminate(), 2000)
-    await exited
-    clearTimeout(timer)
+    await this.#worker?.leave(this.#owner.id)
+  }
+}
+
+/** One lease's renewals from the thread, until the thread cannot renew it: then on the event loop. */
+class ThreadRenewal implements Renewal, ThreadHolding {
+  readonly #renewer: Renewer
+  readonly #lease: RenewedLease
+  #here: RenewalLoop | undefined
+
+  constructor(renewer: Renewer, lease: RenewedLease) {
+    this.#renewer = renewer
+    this.#lease = lease
+  }
+
+  get owner(): number {
+    return this.#renewer.owner
+  }
+
+  start(dueAt: number): void {
+    if (this.#here) return this.#here.start(dueAt)
+    // A coordinator closed meanwhile renews nothing more (its connections are gone).
+    if (this.#renewer.stopped) return
+    if (!this.#renewer.hold(this.#lease, dueAt, this)) this.#moveHere(dueAt)
+  }
+
+  stop(): void {
+    if (this.#here) this.#here.stop()
+    else this.#renewer.drop(this.#lease.id)
+  }
+
+  lost(message: string): void {
+    this.#lease.lost(new LeaseLostError(message))
+  }
+
+  renewHere(warning: string): void {
+    this.#renewer.warn(warning)
+    this.#moveHere(monotonicMs())
+  }
+
+  #moveHere(dueAt: number): void {
+    this.#here = renewOnEventLoop(this.#lease)
+    this.#here.start(dueAt)
   }
 }
