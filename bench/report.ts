@@ -13,6 +13,8 @@ export interface BenchResult {
   durability: string
   runs: number
   machine: string
+  /** 1-minute load average at the start and the end of the run (absent in older results). */
+  loadAverage?: [number, number]
   uncontended: UncontendedResult[]
   /** serverCpu: what the server CPU column counts (or why it is n/a). */
   contention: { setup: ContentionSetup; results: ContentionResult[]; skipped: string[]; serverCpu?: string }
@@ -44,7 +46,8 @@ function cpuVerdict(c: ContentionResult): string {
 export function markdown(r: BenchResult): string {
   const s = r.contention.setup
   return [
-    `Medians of ${r.runs} runs, ${r.at}, PostgreSQL ${r.postgres} (${r.durability}), ${r.machine}.`,
+    `Medians of ${r.runs} runs, ${r.at}, PostgreSQL ${r.postgres} (${r.durability}), ${r.machine}` +
+      (r.loadAverage ? `, load average ${r.loadAverage[0]} at the start and ${r.loadAverage[1]} at the end (other work on the machine slows every row).` : '.'),
     '',
     '**Uncontended acquire+release vs the physical limit** (raw SQL on one hot row, same run; target ≥ 0.70):',
     '',

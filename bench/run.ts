@@ -3,7 +3,7 @@
 // redis-server of its own (skipped with a message where it is not installed).
 // Writes bench/results/latest.{json,md} and chart.svg. BENCH_RUNS (3), BENCH_SECONDS (10).
 import { mkdir, writeFile } from 'node:fs/promises'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { startEmbeddedPostgres } from '../src/embedded-postgres.js'
@@ -84,6 +84,7 @@ async function main() {
           'pg_stat_statements.track': 'top',
         },
       })
+  const loadAtStart = loadavg()[0]!
   const url = process.env.DATABASE_URL ?? embedded!.url
   const admin = new pg.Client({ connectionString: url })
   await admin.connect()
@@ -174,6 +175,8 @@ async function main() {
     durability,
     runs,
     machine: `${cpus().length} cores, Node ${process.version}`,
+    // Other work on the machine slows every row: the 1-minute load average at the start and end.
+    loadAverage: [round(loadAtStart, 2), round(loadavg()[0]!, 2)],
     uncontended: [...uncontendedRuns.values()].map(medianOf),
     contention: { setup, results: [...contentionRuns.values()].map(medianOf), skipped, serverCpu: serverCpuNote },
     lockedTime: medianOf(lockedRuns),
