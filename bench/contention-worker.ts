@@ -1,7 +1,9 @@
 // One OS process of the multi-process contention scenario: runs its share of the loops
-// between startAt and endAt and prints its acquisitions as JSON.
+// between startAt and endAt and prints its acquisitions, and its CPU over them, as JSON
+// (WorkerOutput). It tells its parent over IPC, when there is a channel, that its loops are done.
 import { Coordinator } from '../src/index.js'
-import { runLoops } from './scenarios/contention.js'
+import { processCpuMs } from './machine-cpu.js'
+import { runLoops, sampleAt, type WorkerOutput } from './scenarios/contention.js'
 import { type Semaphore, naiveSemaphore, pgslotsSemaphore, redisSemaphore } from './semaphores.js'
 
 interface Job {
@@ -17,6 +19,8 @@ interface Job {
   endAt: number
   /** Acquisitions per loop (the 1,000-waiters scenario takes one each); default: until endAt. */
   rounds?: number
+  /** Epoch ms from which this process's CPU is counted (see cpuWarmUpMs). */
+  cpuFrom: number
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job
@@ -30,7 +34,13 @@ if (job.system === 'pgslots') {
 } else {
   sem = await redisSemaphore(job.redisPort!, job.slots, job.limit)
 }
+const cpuFrom = sampleAt(job.cpuFrom, processCpuMs)
 const records = await runLoops(sem, job.loops, job.holdMs, job.startAt, job.endAt, job.rounds)
+cpuFrom.cancel()
+const cpu0 = cpuFrom.value()
+const cpuMs = cpu0 === undefined ? 0 : processCpuMs() - cpu0
+if (process.send) await new Promise((resolve) => process.send!('looped', resolve))
 await sem.close()
 await coordinator?.close()
-process.stdout.write(JSON.stringify(records))
+process.disconnect?.()
+process.stdout.write(JSON.stringify({ records, cpuMs } satisfies WorkerOutput))

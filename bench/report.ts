@@ -1,5 +1,5 @@
 // The Markdown tables of a bench run (bench/results/latest.md, summarised in the README).
-import type { ContentionResult, ContentionSetup } from './scenarios/contention.js'
+import { type ContentionResult, type ContentionSetup, cpuWarmUpMs } from './scenarios/contention.js'
 import type { FleetResult } from './run.js'
 import type { CrashResult } from './scenarios/crash.js'
 import type { LockedTimeResult } from './scenarios/locked-time.js'
@@ -13,8 +13,11 @@ export interface BenchResult {
   durability: string
   runs: number
   machine: string
+  /** 1-minute load average at the start and the end of the run (absent in older results). */
+  loadAverage?: [number, number]
   uncontended: UncontendedResult[]
-  contention: { setup: ContentionSetup; results: ContentionResult[]; skipped: string[] }
+  /** serverCpu: what the server CPU column counts (or why it is n/a). */
+  contention: { setup: ContentionSetup; results: ContentionResult[]; skipped: string[]; serverCpu?: string }
   lockedTime: LockedTimeResult
   fleet: FleetResult
   crash: CrashResult
@@ -29,10 +32,22 @@ const table = (head: string[], rows: Array<Array<string | number>>) => [
   ...rows.map((r) => `| ${r.join(' | ')} |`),
 ]
 
+/** DESIGN §9: machine CPU per contended acquisition. */
+export const CPU_TARGETS = { totalMs: 1.0, nodeMs: 0.4 }
+
+const na = (value: number | null | undefined) => (value === null || value === undefined ? 'n/a' : value)
+
+function cpuVerdict(c: ContentionResult): string {
+  const node = c.clientCpuMsPerAcquisition <= CPU_TARGETS.nodeMs ? 'Node met' : 'Node missed'
+  if (c.totalCpuMsPerAcquisition === null) return `${node}, total n/a`
+  return `${node}, total ${c.totalCpuMsPerAcquisition <= CPU_TARGETS.totalMs ? 'met' : 'missed'}`
+}
+
 export function markdown(r: BenchResult): string {
   const s = r.contention.setup
   return [
-    `Medians of ${r.runs} runs, ${r.at}, PostgreSQL ${r.postgres} (${r.durability}), ${r.machine}.`,
+    `Medians of ${r.runs} runs, ${r.at}, PostgreSQL ${r.postgres} (${r.durability}), ${r.machine}` +
+      (r.loadAverage ? `, load average ${r.loadAverage[0]} at the start and ${r.loadAverage[1]} at the end (other work on the machine slows every row).` : '.'),
     '',
     '**Uncontended acquire+release vs the physical limit** (raw SQL on one hot row, same run; target ≥ 0.70):',
     '',
@@ -60,6 +75,23 @@ export function markdown(r: BenchResult): string {
       ]),
     ),
     ...r.contention.skipped.map((reason) => `\nSkipped: ${reason}`),
+    '',
+    `**Machine CPU per contended acquisition** (the contention scenario above, from ${cpuWarmUpMs(s) / 1000} s into each run — started, connected, warm — to its end, ` +
+      `÷ the acquisitions granted meanwhile; client: the Node process(es) running the loops, every thread; ` +
+      `server: ${r.contention.serverCpu ?? 'the PostgreSQL cluster'}; redis-server for redis-semaphore). ` +
+      `Targets: total ≤ ${CPU_TARGETS.totalMs.toFixed(1)} ms, Node ≤ ${CPU_TARGETS.nodeMs.toFixed(1)} ms.`,
+    '',
+    ...table(
+      ['system', 'processes', 'client (Node) ms / acq', 'server ms / acq', 'total ms / acq', 'target'],
+      r.contention.results.map((c) => [
+        c.system,
+        c.processes,
+        na(c.clientCpuMsPerAcquisition),
+        na(c.serverCpuMsPerAcquisition),
+        na(c.totalCpuMsPerAcquisition),
+        c.system === 'pgslots' ? cpuVerdict(c) : '',
+      ]),
+    ),
     '',
     `**Time the limit row is locked per cycle** (pg_stat_statements, cycles one at a time so no lock waits; target ≤ 0.35 ms): ` +
       `contended cycle (an acquire that queues + a release that hands the slot to it) ${r.lockedTime.contendedCycleMs} ms, ` +

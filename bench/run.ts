@@ -3,12 +3,13 @@
 // redis-server of its own (skipped with a message where it is not installed).
 // Writes bench/results/latest.{json,md} and chart.svg. BENCH_RUNS (3), BENCH_SECONDS (10).
 import { mkdir, writeFile } from 'node:fs/promises'
-import { cpus } from 'node:os'
+import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { startEmbeddedPostgres } from '../src/demo/embedded-postgres.js'
 import { Coordinator } from '../src/index.js'
 import { contentionChart } from './chart.js'
+import { findServerCpu, processTreeCpuMs } from './machine-cpu.js'
 import { type BenchResult, markdown } from './report.js'
 import { type ContentionResult, type ContentionSetup, contentionInProcess, contentionMultiProcess } from './scenarios/contention.js'
 import { type CrashResult, crashHandoff } from './scenarios/crash.js'
@@ -30,7 +31,9 @@ function medianOf<T extends object>(rows: T[]): T {
   const out: Record<string, unknown> = {}
   for (const key of Object.keys(rows[0]!)) {
     const values = rows.map((r) => (r as Record<string, unknown>)[key])
-    out[key] = typeof values[0] === 'number' ? round(median(values as number[]), 3) : values[0]
+    const numbers = values.filter((v): v is number => typeof v === 'number')
+    // A measure that some runs could not take (null: n/a) is the median of those that did.
+    out[key] = numbers.length > 0 ? round(median(numbers), 3) : values[0]
   }
   return out as T
 }
@@ -81,6 +84,7 @@ async function main() {
           'pg_stat_statements.track': 'top',
         },
       })
+  const loadAtStart = loadavg()[0]!
   const url = process.env.DATABASE_URL ?? embedded!.url
   const admin = new pg.Client({ connectionString: url })
   await admin.connect()
@@ -91,12 +95,20 @@ async function main() {
   const show = async (name: string) => (await admin.query(`SHOW ${name}`)).rows[0][name] as string
   const durability = `fsync=${await show('fsync')}, synchronous_commit=${await show('synchronous_commit')}, full_page_writes=${await show('full_page_writes')}`
   await admin.end()
+  // Machine CPU per contended acquisition: the cluster's processes, when they run on this machine.
+  const postgresCpu = await findServerCpu(url)
   const slots = new Coordinator({ connectionString: url, schema: SCHEMA, maxConnections: 20, reaper: true })
   await slots.migrate()
   const redis = await startRedis()
   const skipped = 'missing' in redis ? [redis.missing] : []
   const systems: SystemName[] = ['pgslots', 'naive', ...('missing' in redis ? [] : (['redis'] as const))]
   console.log(`PostgreSQL ${postgres} (${durability}); ${runs} runs of ${seconds}s per scenario; ${skipped.join('') || 'redis-server found'}`)
+  const serverCpuOf = (system: SystemName) => (system === 'redis' ? () => processTreeCpuMs((redis as { pid: number }).pid) : postgresCpu.readMs)
+  const serverCpuNote =
+    postgresCpu.postmasterPid === null
+      ? 'the PostgreSQL server does not run on this machine (or its processes cannot be read here): server CPU n/a'
+      : `the postmaster (pid ${postgresCpu.postmasterPid}) and all its children (backends, walwriter, checkpointer, autovacuum, …)`
+  console.log(`server CPU: ${serverCpuNote}`)
 
   const setup: ContentionSetup = { loops: 64, slots: 4, holdMs: 5, seconds }
   const uncontendedRuns = new Map<string, UncontendedResult[]>()
@@ -124,10 +136,16 @@ async function main() {
           : system === 'naive'
             ? await naiveSemaphore(url, setup.loops)
             : await redisSemaphore((redis as { port: number }).port, setup.slots, limit)
-      const one = await contentionInProcess(SYSTEM_LABELS[system], url, sem, setup)
+      const one = await contentionInProcess(SYSTEM_LABELS[system], url, sem, setup, serverCpuOf(system))
       await sem.close()
       if (system === 'naive') await resetNaive(url, setup.slots)
-      const four = await contentionMultiProcess(SYSTEM_LABELS[system], { system, url, schema: SCHEMA, limit: `${limit}-mp`, redisPort: (redis as { port?: number }).port }, setup, 4)
+      const four = await contentionMultiProcess(
+        SYSTEM_LABELS[system],
+        { system, url, schema: SCHEMA, limit: `${limit}-mp`, redisPort: (redis as { port?: number }).port },
+        setup,
+        4,
+        serverCpuOf(system),
+      )
       for (const r of [one, four]) {
         group(contentionRuns, `${system}/${r.processes}`, r)
         console.log(`run ${run} contention`, r)
@@ -157,8 +175,10 @@ async function main() {
     durability,
     runs,
     machine: `${cpus().length} cores, Node ${process.version}`,
+    // Other work on the machine slows every row: the 1-minute load average at the start and end.
+    loadAverage: [round(loadAtStart, 2), round(loadavg()[0]!, 2)],
     uncontended: [...uncontendedRuns.values()].map(medianOf),
-    contention: { setup, results: [...contentionRuns.values()].map(medianOf), skipped },
+    contention: { setup, results: [...contentionRuns.values()].map(medianOf), skipped, serverCpu: serverCpuNote },
     lockedTime: medianOf(lockedRuns),
     fleet: medianOf(fleetRuns),
     crash: medianOf(crashRuns),

@@ -69,7 +69,7 @@ export async function redisSemaphore(port: number, slots: number, key: string): 
 }
 
 /** A redis-server of our own on 127.0.0.1, or null (with the reason) where it is not installed. */
-export async function startRedis(): Promise<{ port: number; stop(): Promise<void> } | { missing: string }> {
+export async function startRedis(): Promise<{ port: number; pid: number; stop(): Promise<void> } | { missing: string }> {
   const port = await freePort()
   // Durable like PostgreSQL with fsync and synchronous_commit on: every write is fsynced
   // before the answer.
@@ -83,6 +83,7 @@ export async function startRedis(): Promise<{ port: number; stop(): Promise<void
   if (started) return { missing: started }
   return {
     port,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve())

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
+import { type CpuPerAcquisition, perAcquisition, processCpuMs } from '../machine-cpu.js'
 import type { Semaphore } from '../semaphores.js'
 import { databaseCalls, percentile, round } from '../stats.js'
 
@@ -13,7 +14,7 @@ export interface ContentionSetup {
   seconds: number
 }
 
-export interface ContentionResult {
+export interface ContentionResult extends CpuPerAcquisition {
   system: string
   processes: number
   acquisitionsPerSecond: number
@@ -61,7 +62,15 @@ export async function runLoops(sem: Semaphore, loops: number, holdMs: number, st
  * grant takes the oldest freed slot nobody has taken yet (or one of the initially free
  * ones); for a grant that had to wait, handoff is the time that slot stood free.
  */
-export function summarise(system: string, processes: number, records: Acquisition[], s: ContentionSetup, elapsedMs: number, dbCalls: number): ContentionResult {
+export function summarise(
+  system: string,
+  processes: number,
+  records: Acquisition[],
+  s: ContentionSetup,
+  elapsedMs: number,
+  dbCalls: number,
+  cpu: { clientMs: number; serverMs: number | null; from: number },
+): ContentionResult {
   const events = [
     ...records.map((r) => ({ t: r.released, grant: false, waited: false })),
     ...records.map((r) => ({ t: r.got, grant: true, waited: r.got - r.asked > 0.5 })),
@@ -91,7 +100,28 @@ export function summarise(system: string, processes: number, records: Acquisitio
     waitMaxMs: round(waitMax),
     maxWaitOverFairShare: round(waitMax / ((s.loops * s.holdMs) / s.slots)),
     dbCallsPerAcquisition: round(dbCalls / records.length),
+    ...perAcquisition(cpu.clientMs, cpu.serverMs, records.filter((r) => r.got >= cpu.from).length),
   }
+}
+
+/** CPU ms so far of the server side of a system (the PostgreSQL cluster, redis-server), null when not readable. */
+export type ServerCpuReader = () => number | null
+
+const delta = (before: number | null, after: number | null) => (before === null || after === null ? null : after - before)
+
+/**
+ * Machine CPU is read from this long into a run until its loops end, and divided by the
+ * acquisitions granted in that window: the processes have started, connected (a pool's
+ * connections, password authentication) and compiled their hot code by then, which
+ * otherwise costs more than a second of CPU per process and is no acquisition's cost.
+ */
+export const cpuWarmUpMs = (s: ContentionSetup) => Math.min(2000, s.seconds * 250)
+
+/** Calls `sample` at epoch ms `at` (now if past); cancel() when the run ends first. */
+export function sampleAt<T>(at: number, sample: () => T): { value: () => T | undefined; cancel: () => void } {
+  let value: T | undefined
+  const timer = setTimeout(() => (value = sample()), Math.max(0, at - Date.now()))
+  return { value: () => value, cancel: () => clearTimeout(timer) }
 }
 
 /** Counts the database round trips made while `run` runs. */
@@ -105,10 +135,19 @@ export async function countingCalls<T>(url: string, run: () => Promise<T>): Prom
   return { result, calls }
 }
 
-export async function contentionInProcess(system: string, url: string, sem: Semaphore, s: ContentionSetup): Promise<ContentionResult> {
+export async function contentionInProcess(system: string, url: string, sem: Semaphore, s: ContentionSetup, serverCpu: ServerCpuReader = () => null): Promise<ContentionResult> {
   const start = Date.now()
-  const { result, calls } = await countingCalls(url, () => runLoops(sem, s.loops, s.holdMs, start, start + s.seconds * 1000))
-  return summarise(system, 1, result, s, Date.now() - start, calls)
+  const from = start + cpuWarmUpMs(s)
+  let cpu = { clientMs: 0, serverMs: null as number | null, from }
+  const { result, calls } = await countingCalls(url, async () => {
+    const at = sampleAt(from, () => ({ client: processCpuMs(), server: serverCpu() }))
+    const records = await runLoops(sem, s.loops, s.holdMs, start, start + s.seconds * 1000)
+    at.cancel()
+    const before = at.value()
+    if (before) cpu = { clientMs: processCpuMs() - before.client, serverMs: delta(before.server, serverCpu()), from }
+    return records
+  })
+  return summarise(system, 1, result, s, Date.now() - start, calls, cpu)
 }
 
 /** The same scenario with the loops split over `processes` OS processes (bench/contention-worker). */
@@ -117,26 +156,43 @@ export async function contentionMultiProcess(
   job: { system: string; url: string; schema: string; limit: string; redisPort?: number; rounds?: number },
   s: ContentionSetup,
   processes: number,
+  serverCpu: ServerCpuReader = () => null,
 ): Promise<ContentionResult> {
   const worker = fileURLToPath(new URL('../contention-worker.js', import.meta.url))
   const startAt = Date.now() + 1500 // time to start and connect
   const endAt = startAt + s.seconds * 1000
+  // The server's CPU is read from cpuFrom until every worker has finished its loops (each
+  // says so over IPC before it disconnects); each worker reports its own CPU over that window.
+  const cpuFrom = startAt + cpuWarmUpMs(s)
+  const server0 = sampleAt(cpuFrom, serverCpu)
+  let looping = processes
+  let server1: number | null = null
   const { result, calls } = await countingCalls(job.url, () =>
     Promise.all(
       Array.from({ length: processes }, (_, i) => {
         const loops = Math.floor(s.loops / processes) + (i < s.loops % processes ? 1 : 0)
-        const args = JSON.stringify({ ...job, loops, slots: s.slots, holdMs: s.holdMs, startAt, endAt })
-        return new Promise<Acquisition[]>((resolve, reject) => {
-          const child = spawn(process.execPath, [worker, args], { stdio: ['ignore', 'pipe', 'inherit'] })
+        const args = JSON.stringify({ ...job, loops, slots: s.slots, holdMs: s.holdMs, startAt, endAt, cpuFrom })
+        return new Promise<WorkerOutput>((resolve, reject) => {
+          const child = spawn(process.execPath, [worker, args], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] })
           let out = ''
-          child.stdout.on('data', (chunk) => (out += chunk))
-          child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Acquisition[]) : reject(new Error(`contention worker exited with ${code}`))))
+          child.stdout!.on('data', (chunk) => (out += chunk))
+          child.once('message', () => --looping === 0 && (server1 = serverCpu()))
+          child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as WorkerOutput) : reject(new Error(`contention worker exited with ${code}`))))
         })
       }),
     ),
   )
-  const records = result.flat()
+  server0.cancel()
+  const records = result.flatMap((r) => r.records)
+  const clientMs = result.reduce((sum, r) => sum + r.cpuMs, 0)
   // One-shot runs (`rounds`) end when the last slot is given back, not at endAt.
   const lastRelease = records.reduce((max, r) => Math.max(max, r.released), startAt)
-  return summarise(system, processes, records, s, Math.min(endAt, lastRelease) - startAt, calls)
+  const serverMs = delta(server0.value() ?? null, server1)
+  return summarise(system, processes, records, s, Math.min(endAt, lastRelease) - startAt, calls, { clientMs, serverMs, from: cpuFrom })
+}
+
+/** What bench/contention-worker prints: its acquisitions, and its CPU ms from cpuFrom to the end of its loops (0 when they ended first). */
+export interface WorkerOutput {
+  records: Acquisition[]
+  cpuMs: number
 }
