@@ -16,14 +16,17 @@ export function spiedPool(url: string): SpiedPool {
   const sent = new Map<string, number>()
   let toLose: string | undefined
   let lost = 0
-  const query = pool.query.bind(pool) as (text: string, values?: unknown[]) => Promise<pg.QueryResult>
-  pool.query = ((text: string, values?: unknown[]) => {
+  type Query = string | { text: string }
+  const query = pool.query.bind(pool) as (q: Query, values?: unknown[]) => Promise<pg.QueryResult>
+  pool.query = ((q: Query, values?: unknown[]) => {
+    // A call is sent as text and values, or as a named statement ({ name, text, values }).
+    const text = typeof q === 'string' ? q : q.text
     const fn = /^SELECT \* FROM "[^"]+"\.(\w+)\(/.exec(text)?.[1]
-    if (fn === undefined) return query(text, values)
+    if (fn === undefined) return query(q, values)
     sent.set(fn, (sent.get(fn) ?? 0) + 1) // counted when sent, not when answered
     const lose = fn === toLose
     if (lose) toLose = undefined
-    return query(text, values).then((result) => {
+    return query(q, values).then((result) => {
       if (!lose) return result
       lost++
       throw new Error('Connection terminated unexpectedly')
