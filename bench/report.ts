@@ -1,4 +1,4 @@
-// The Markdown tables of a bench run (bench/results/latest.md, summarised in the README).
+// The Markdown tables of a bench run (docs/results/bench.md, summarised in docs/performance.md).
 import { type ContentionResult, type ContentionSetup, cpuWarmUpMs } from './scenarios/contention.js'
 import type { FleetResult } from './run.js'
 import type { CrashResult } from './scenarios/crash.js'
@@ -129,7 +129,7 @@ export function markdown(r: BenchResult): string {
       r.limits.map((l) => [l.limits, l.liveLeases, l.acquireReleaseP50Ms, l.acquireReleaseP99Ms]),
     ),
     '',
-    '![contention chart](chart.svg)',
+    '![contention chart](bench-chart.svg)',
     '',
   ].join('\n')
 }

@@ -1,7 +1,7 @@
 // npm run bench: the performance scenarios side by side with the physical limit and peers.
 // Uses DATABASE_URL, or starts an embedded PostgreSQL; redis-semaphore runs against a
 // redis-server of its own (skipped with a message where it is not installed).
-// Writes bench/results/latest.{json,md} and chart.svg. BENCH_RUNS (3), BENCH_SECONDS (10).
+// Writes docs/results/bench.{json,md} and bench-chart.svg (the latest run only). BENCH_RUNS (3), BENCH_SECONDS (10).
 import { mkdir, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -23,7 +23,7 @@ import { median, round } from './stats.js'
 
 const runs = Number(process.env.BENCH_RUNS ?? 3)
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
-const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url))
+const resultsDir = fileURLToPath(new URL('../../docs/results/', import.meta.url))
 const SCHEMA = 'pgslots_bench'
 
 /** Field-wise median of several runs of one scenario. */
@@ -187,9 +187,9 @@ async function main() {
     limits,
   }
   await mkdir(resultsDir, { recursive: true })
-  await writeFile(`${resultsDir}latest.json`, `${JSON.stringify(result, null, 2)}\n`)
-  await writeFile(`${resultsDir}latest.md`, markdown(result))
-  await writeFile(`${resultsDir}chart.svg`, contentionChart(result.contention.results, `Contention: ${setup.loops} loops, limit ${setup.slots}, ${setup.holdMs} ms holds`))
+  await writeFile(`${resultsDir}bench.json`, `${JSON.stringify(result, null, 2)}\n`)
+  await writeFile(`${resultsDir}bench.md`, markdown(result))
+  await writeFile(`${resultsDir}bench-chart.svg`, contentionChart(result.contention.results, `Contention: ${setup.loops} loops, limit ${setup.slots}, ${setup.holdMs} ms holds`))
   console.log(markdown(result))
   await slots.close()
   if (!('missing' in redis)) await redis.stop()

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import type { AcquireRow } from '../sql/acquire.js'
 
 // The wire protocol between the database and a waiting process, in one place (the SQL
@@ -43,9 +43,8 @@ export function parseNotification(payload: string): { ticket: string; grant: Not
 
 /** True when the grant was made by the database for this waiter. @internal */
 export function isGrantFor(grant: NotifiedGrant, ticket: string, waiterId: string): boolean {
-  const expected = createHash('sha256')
-    .update(`${ticket}:${grant.fencingToken}:${grant.expiresAtMs}:${waiterId}`)
-    .digest()
+  // One-shot hash: no Hash object per grant.
+  const expected = hash('sha256', `${ticket}:${grant.fencingToken}:${grant.expiresAtMs}:${waiterId}`, 'buffer')
   const given = Buffer.from(grant.check, 'hex')
   return given.length === expected.length && timingSafeEqual(given, expected) && /^\d+$/.test(grant.fencingToken)
 }

@@ -1,7 +1,7 @@
 // `npm run soak -- --seconds 300`: the chaos soak for a bounded time on an embedded Postgres
 // of its own, restarted once. `--failover` runs it on a primary and a synchronous standby
 // (Debian PostgreSQL 15) instead, failing over every `--failover-every` seconds (30). Writes
-// counts and violations to test/soak/results/latest.json (latest-failover.json). Exits 1 on
+// counts and violations to docs/results/soak.json (soak-failover.json). Exits 1 on
 // any violation.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -53,9 +53,9 @@ try {
     violations: found.length + pendingWaiters,
     details: { ...details, lines: found, evidence: result.evidence },
   }
-  const dir = fileURLToPath(new URL('../../../test/soak/results/', import.meta.url))
+  const dir = fileURLToPath(new URL('../../../docs/results/', import.meta.url))
   mkdirSync(dir, { recursive: true })
-  writeFileSync(`${dir}latest${values.failover ? '-failover' : ''}.json`, `${JSON.stringify(summary, null, 2)}\n`)
+  writeFileSync(`${dir}soak${values.failover ? '-failover' : ''}.json`, `${JSON.stringify(summary, null, 2)}\n`)
   console.log(JSON.stringify({ ...summary, details: undefined }))
   process.exitCode = summary.violations === 0 ? 0 : 1
 } finally {
