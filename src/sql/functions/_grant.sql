@@ -28,7 +28,7 @@ BEGIN
                || floor(extract(epoch FROM v_lease.expires_at) * 1000)::bigint;
     v_grant := v_grant || ':' || encode(sha256(convert_to(v_grant || ':' || p_waiter.id, 'UTF8')), 'hex');
     -- (An assignment, not PERFORM: a simple expression skips the executor.)
-    v_sent := pg_notify('pgslots_' || p_waiter.listener_pid, v_grant) IS NOT NULL;
+    v_sent := pg_notify(_listener_channel(p_waiter.listener_pid), v_grant) IS NOT NULL;
   END IF;
   RETURN v_lease;
 END $$;

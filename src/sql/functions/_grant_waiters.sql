@@ -21,7 +21,7 @@ BEGIN
         -- from its claim() when to look again.
         IF v_granted > 0 AND v_head.listener_pid IS NOT NULL
            AND EXISTS (SELECT 1 FROM limits WHERE name = v_queues[v_i] AND slot_decay_per_second > 0) THEN
-          PERFORM pg_notify('pgslots_' || v_head.listener_pid, v_head.ticket::text);
+          PERFORM pg_notify(_listener_channel(v_head.listener_pid), v_head.ticket::text);
         END IF;
         EXIT;
       END IF;
