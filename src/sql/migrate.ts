@@ -1,6 +1,6 @@
 import { runner } from 'node-pg-migrate'
 import type pg from 'pg'
-import { installFunctions } from './install-functions.js'
+import { installSql } from './install-sql.js'
 import { packageDir } from '../package-dir.js'
 
 /** Result of a migration run: the migrations applied now and the functions (re)installed (both empty when up to date). */
@@ -35,7 +35,7 @@ export async function migrateSchema(pool: pg.Pool, schema: string): Promise<Migr
         checkOrder: true,
         logger: { debug: silent, info: silent, warn: silent, error: silent },
       })
-      const functions = await installFunctions(client, schema)
+      const { functions } = await installSql(client, schema)
       return { applied: applied.map((m) => m.name), functions }
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey])
