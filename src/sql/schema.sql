@@ -286,20 +286,21 @@ CREATE VIEW waiting AS
 
 FUNCTION _answer_retry(p_request_id uuid) RETURNS acquire_result LANGUAGE plpgsql;
 FUNCTION _bucket_level(p_limit limits, p_at timestamp with time zone) RETURNS double precision LANGUAGE sql IMMUTABLE;
-FUNCTION _charge(p_names text[], p_occupy integer, p_now timestamp with time zone) RETURNS boolean LANGUAGE plpgsql;
+FUNCTION _charge(p_names text[], p_occupy integer, p_now timestamp with time zone) RETURNS void LANGUAGE plpgsql;
 FUNCTION _check_interval(p_field text, p_value interval) RETURNS void LANGUAGE plpgsql IMMUTABLE;
 FUNCTION _check_name(p_name text) RETURNS void LANGUAGE plpgsql IMMUTABLE;
 FUNCTION _check_request(p_names text[], p_occupy integer, p_ttl interval, p_heartbeat interval, p_priority integer, p_holder jsonb) RETURNS text[] LANGUAGE plpgsql;
 FUNCTION _check_requested_name(p_name text) RETURNS void LANGUAGE plpgsql IMMUTABLE;
+FUNCTION _counts_slots(p_limit limits) RETURNS boolean LANGUAGE sql IMMUTABLE;
 FUNCTION _end_lease_by_id(p_lease_id uuid, p_kind text, p_nowait boolean) RETURNS boolean LANGUAGE plpgsql;
-FUNCTION _end_wait(p_waiter waiters, p_now timestamp with time zone) RETURNS boolean LANGUAGE plpgsql;
+FUNCTION _end_wait(p_waiter waiters, p_now timestamp with time zone) RETURNS void LANGUAGE plpgsql;
 FUNCTION _expire_leases_on(p_names text[]) RETURNS integer LANGUAGE plpgsql;
 FUNCTION _first_live_in_line(p_queues text[], p_priority integer, p_ticket bigint) RETURNS boolean LANGUAGE plpgsql;
-FUNCTION _grant(p_waiter waiters, p_now timestamp with time zone, p_counted text[], p_charge boolean) RETURNS leases LANGUAGE plpgsql;
-FUNCTION _grant_waiters(p_names text[]) RETURNS integer LANGUAGE plpgsql;
-FUNCTION _hand_on(p_ended history, p_limits limits[], p_now timestamp with time zone) RETURNS boolean LANGUAGE plpgsql;
+FUNCTION _grant(p_waiter waiters, p_now timestamp with time zone, p_counted text[], p_charge boolean) RETURNS void LANGUAGE plpgsql;
+FUNCTION _grant_waiters(p_names text[]) RETURNS void LANGUAGE plpgsql;
+FUNCTION _hand_on(p_ended history, p_limits limits[], p_now timestamp with time zone) RETURNS void LANGUAGE plpgsql;
 FUNCTION _has_room(p_limit limits, p_occupy integer, p_at timestamp with time zone) RETURNS boolean LANGUAGE sql IMMUTABLE;
-FUNCTION _instantiate_templates(p_names text[]) RETURNS integer LANGUAGE plpgsql;
+FUNCTION _instantiate_templates(p_names text[]) RETURNS void LANGUAGE plpgsql;
 FUNCTION _listener_channel(p_pid integer) RETURNS text LANGUAGE sql IMMUTABLE;
 FUNCTION _listener_gone(p_pid integer) RETURNS boolean LANGUAGE sql;
 FUNCTION _listener_lock_key() RETURNS integer LANGUAGE sql STABLE;

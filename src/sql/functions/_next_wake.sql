@@ -8,7 +8,7 @@ LANGUAGE plpgsql STABLE AS $$
 BEGIN
   RETURN (SELECT CASE WHEN bool_and(t IS NOT NULL) THEN max(t) END FROM (
     SELECT CASE
-      WHEN NOT l.active OR (l.slot_decay_per_second = 0 AND l.active_slots + p_occupy <= l.slots)
+      WHEN NOT l.active OR (_counts_slots(l) AND l.active_slots + p_occupy <= l.slots)
         THEN clock_timestamp()
       WHEN l.slot_decay_per_second > 0
         THEN greatest(clock_timestamp(), l.decayed_at + make_interval(secs =>
