@@ -8,15 +8,16 @@ export interface SqlSource {
 }
 
 /** The sources of one folder of src/sql, in name order; each must define the object it is named after. @internal */
-export async function readSqlSources(folder: 'functions', marker: string): Promise<SqlSource[]> {
+export async function readSqlSources(folder: 'functions' | 'views', marker: string): Promise<SqlSource[]> {
   const dir = packageDir(`src/sql/${folder}`, [`./sql/${folder}`, `../../src/sql/${folder}`], marker)
   const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort()
   return Promise.all(
     files.map(async (file) => {
       const name = file.slice(0, -'.sql'.length)
       const text = await readFile(`${dir}/${file}`, 'utf8')
-      if (!new RegExp(`^CREATE OR REPLACE FUNCTION ${name}\\(`, 'm').test(text)) {
-        throw new Error(`pgslots: src/sql/${folder}/${file} must CREATE OR REPLACE FUNCTION ${name}(...)`)
+      const creates = folder === 'functions' ? `FUNCTION ${name}(` : `VIEW ${name} AS`
+      if (!text.split('\n').some((line) => line.startsWith(`CREATE OR REPLACE ${creates}`))) {
+        throw new Error(`pgslots: src/sql/${folder}/${file} must CREATE OR REPLACE ${creates}`)
       }
       return { name, text }
     }),

@@ -17,9 +17,11 @@ describe('migrate()', () => {
       .filter((f) => f.endsWith('.sql'))
       .map((f) => f.replace(/\.sql$/, ''))
       .sort()
-    expect(shipped.slice(0, 2)).toEqual(['0001_baseline', '0002_views'])
+    expect(shipped[0]).toBe('0001_baseline')
     expect(applied).toEqual(shipped)
-    expect((await t.coordinator().migrate()).applied).toEqual([])
+    // The functions and views, once: the other runs find them current.
+    expect(runs.filter((r) => r.functions.includes('acquire') && r.views.includes('limit_status'))).toHaveLength(1)
+    expect((await t.coordinator().migrate())).toEqual({ applied: [], functions: [], views: [] })
   })
 
   it('keeps its own migrations table inside its schema', async () => {
