@@ -53,7 +53,10 @@ CREATE INDEX limits_templates_idx ON limits (name) WHERE name LIKE '%*';
 
 CREATE TABLE leases (
   id uuid PRIMARY KEY,
-  fencing_token bigint NOT NULL DEFAULT nextval('fencing_token_seq'),
+  -- No default: every token comes from _next_fencing_token(), which puts the WAL timeline in
+  -- the high bits so that no token repeats after a failover to a standby whose sequence is
+  -- behind; a DEFAULT nextval() would hand out tokens that bypass it.
+  fencing_token bigint NOT NULL,
   -- The requested limits that existed when it was taken: what its holder asked for (a limit
   -- deleted since stays here).
   names text[] NOT NULL,

@@ -48,7 +48,7 @@ CREATE INDEX history_ended_at_idx ON pgslots.history USING btree (ended_at);
 
 CREATE TABLE leases (
   id uuid NOT NULL,
-  fencing_token bigint NOT NULL DEFAULT nextval('fencing_token_seq'::regclass),
+  fencing_token bigint NOT NULL,
   names text[] NOT NULL,
   counted text[] NOT NULL,
   occupy occupy_count NOT NULL,

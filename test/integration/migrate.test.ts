@@ -71,7 +71,7 @@ describe('migrate()', () => {
       `INSERT INTO limits (name, slots) VALUES ('${'n'.repeat(201)}', 1)`,
       "INSERT INTO limits (name, slots) VALUES (E'tab\\there', 1)",
       "INSERT INTO limits (name, slots, slot_decay_per_second) VALUES ('y', 1, -0.5)",
-      "INSERT INTO leases (id, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at) VALUES (gen_random_uuid(), '{x}', '{x}', 0, '{}', '1 minute', now(), now(), now())",
+      "INSERT INTO leases (id, fencing_token, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at) VALUES (gen_random_uuid(), 1, '{x}', '{x}', 0, '{}', '1 minute', now(), now(), now())",
     ]
     for (const statement of bad) {
       await expect(t.query(statement), statement).rejects.toThrow()
