@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { packageDir } from '../package-dir.js'
+import { rules } from './rules.js'
 
-/** One SQL object in its current form: `src/sql/<folder>/<name>.sql` defines `<name>`. @internal */
+/** One SQL object in its current form (rules written in): `src/sql/<folder>/<name>.sql` defines `<name>`. @internal */
 export interface SqlSource {
   name: string
   text: string
@@ -14,7 +15,7 @@ export async function readSqlSources(folder: 'functions' | 'views', marker: stri
   return Promise.all(
     files.map(async (file) => {
       const name = file.slice(0, -'.sql'.length)
-      const text = await readFile(`${dir}/${file}`, 'utf8')
+      const text = withRules(`src/sql/${folder}/${file}`, await readFile(`${dir}/${file}`, 'utf8'))
       const creates = folder === 'functions' ? `FUNCTION ${name}(` : `VIEW ${name} AS`
       if (!text.split('\n').some((line) => line.startsWith(`CREATE OR REPLACE ${creates}`))) {
         throw new Error(`pgslots: src/sql/${folder}/${file} must CREATE OR REPLACE ${creates}`)
@@ -22,6 +23,16 @@ export async function readSqlSources(folder: 'functions' | 'views', marker: stri
       return { name, text }
     }),
   )
+}
+
+/** Writes the bounds and words of src/sql/rules.ts in for the `{{rule.key}}` of a source. */
+function withRules(file: string, text: string): string {
+  return text.replace(/\{\{(\w+)\.(\w+)\}\}/g, (placeholder, rule: string, key: string) => {
+    const value = (rules as Record<string, Record<string, unknown> | undefined>)[rule]?.[key]
+    if (typeof value === 'number') return String(value)
+    if (typeof value === 'string') return value.replaceAll("'", "''")
+    throw new Error(`pgslots: ${file}: ${placeholder} is not in src/sql/rules.ts`)
+  })
 }
 
 /**
