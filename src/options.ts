@@ -74,7 +74,12 @@ const knownKeys = [
   'onWarning',
 ] as const
 
-/** Lowercase identifier, short enough that `pgslots_<schema>` fits a NOTIFY channel name. */
+/**
+ * A lowercase identifier of at most 50 characters, so it is quoted into SQL as it is and
+ * stays well under PostgreSQL's 63-byte names. (It is also hashed into the first half of
+ * every listener's advisory lock, hashtext('pgslots_' || schema): see _listener_lock_key.sql.
+ * Channels are per process, `pgslots_<pid>`, and do not contain it.)
+ */
 const schemaPattern = /^[a-z_][a-z0-9_]{0,49}$/
 
 export function checkSchema(value: unknown): string {
