@@ -1,8 +1,8 @@
 -- When the first waiter in line should look again: the time every one of its limits could
 -- have room — now, when a held lease expires, or when a rate limit's bucket has drained
 -- enough for p_occupy. NULL when some limit has no room and nothing will free it.
--- (PL/pgSQL, not SQL: its plan is cached per session; a SQL function's body that cannot
--- be inlined is planned again in every transaction.)
+-- (PL/pgSQL, though it is one expression: it reads tables, so it could not be inlined; see
+-- src/sql/README.md.)
 CREATE OR REPLACE FUNCTION _next_wake(p_names text[], p_occupy integer) RETURNS timestamptz
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
