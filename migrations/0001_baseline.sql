@@ -165,6 +165,20 @@ CREATE TYPE acquire_result AS (
 );
 
 -- Down Migration
+-- The views and functions migrate() installs over these tables use their row types and
+-- acquire_result: they go first.
+DO $$
+DECLARE
+  v_object text;
+BEGIN
+  FOREACH v_object IN ARRAY ARRAY(
+    SELECT format('VIEW IF EXISTS %I', relname) FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'v'
+    UNION ALL
+    SELECT format('FUNCTION %s', oid::regprocedure) FROM pg_proc WHERE pronamespace = current_schema()::regnamespace)
+  LOOP
+    EXECUTE 'DROP ' || v_object || ' CASCADE';
+  END LOOP;
+END $$;
 DROP TYPE acquire_result;
 DROP TABLE settings;
 DROP TABLE history;
