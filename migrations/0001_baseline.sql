@@ -1,7 +1,8 @@
 -- Up Migration
--- The tables of pgslots. Functions are not here: each lives in one file under
--- src/sql/functions/ in its current form, and migrate() installs them after the migrations.
--- Objects are created unqualified: the runner sets search_path to the configured schema.
+-- The tables of pgslots, their indexes and data. Functions and views are not here: each
+-- lives in one file under src/sql/functions/ or src/sql/views/ in its current form, and
+-- migrate() installs them after the migrations (src/sql/README.md). Objects are created
+-- unqualified: the runner sets search_path to the configured schema.
 --
 -- The shapes serve the locked section (the time a limit row is locked, which every waiter
 -- of that limit pays for): a lease row says which limits it counts against, and a waiter
@@ -41,15 +42,27 @@ CREATE TABLE limits (
   -- contention, every fourth).
   avg_slot_occupancy_seconds double precision NOT NULL DEFAULT 0,
   created_at timestamptz NOT NULL DEFAULT now(),
-  updated_at timestamptz NOT NULL DEFAULT now()
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  -- A limit whose name ends in '*' (gpu:*) is a template: it holds no slots itself, and a
+  -- request for a missing name it covers (the longest prefix wins) creates that limit from
+  -- it in the same transaction. This is the template a limit was created from.
+  template text
 );
+-- The templates alone, for the longest-prefix lookup (a handful of rows among any number of limits).
+CREATE INDEX limits_templates_idx ON limits (name) WHERE name LIKE '%*';
 
 CREATE TABLE leases (
   id uuid PRIMARY KEY,
-  fencing_token bigint NOT NULL DEFAULT nextval('fencing_token_seq'),
-  -- The requested limits that existed at grant time.
+  -- No default: every token comes from _next_fencing_token(), which puts the WAL timeline in
+  -- the high bits so that no token repeats after a failover to a standby whose sequence is
+  -- behind; a DEFAULT nextval() would hand out tokens that bypass it.
+  fencing_token bigint NOT NULL,
+  -- The requested limits that existed when it was taken: what its holder asked for (a limit
+  -- deleted since stays here).
   names text[] NOT NULL,
-  -- The concurrency limits it holds slots on (active at grant time, slot_decay_per_second 0).
+  -- Those of names it holds slots on and counts against: the active concurrency limits at
+  -- grant time (a rate limit's budget drains by itself and is not held), less any deleted
+  -- since, so it only ever shrinks.
   counted text[] NOT NULL,
   occupy occupy_count NOT NULL,
   holder jsonb NOT NULL,
@@ -80,7 +93,7 @@ CREATE TABLE waiters (
   ticket bigint NOT NULL,
   id uuid NOT NULL,
   -- Every queue the request stands in (its active limits at queue time, in name order),
-  -- and every limit it asked for that existed.
+  -- and every limit it asked for that existed (a deleted limit leaves both).
   queues text[] NOT NULL,
   names text[] NOT NULL,
   occupy occupy_count NOT NULL,
@@ -91,11 +104,16 @@ CREATE TABLE waiters (
   expires_at timestamptz NOT NULL,
   -- Backend pid of the waiter's LISTEN connection; NULL for polling waiters.
   listener_pid integer,
+  -- On each limit, waiters of higher priority are served first, FIFO (ticket order) among
+  -- equal priorities.
+  priority integer NOT NULL DEFAULT 0,
   PRIMARY KEY (queue, ticket)
 );
 -- A request id is unique per queue: a twin attempt of the same request cannot queue twice.
 CREATE UNIQUE INDEX waiters_id_idx ON waiters (id, queue);
 CREATE INDEX waiters_expires_at_idx ON waiters (expires_at);
+-- Line order: the head of a queue is the first entry.
+CREATE INDEX waiters_line_idx ON waiters (queue, priority DESC, ticket);
 
 -- One row per finished lease, per wait that ended without a grant, per denied request and
 -- per limit change: written once, when it ends.
@@ -135,13 +153,32 @@ CREATE TYPE acquire_result AS (
   expires_at timestamptz,
   waiter_id uuid,
   ticket bigint,
-  names text[],             -- the limits the lease or waiter counts against
+  names text[],             -- the requested limits that exist (the lease's or waiter's names)
   missing text[],           -- requested names with no such limit (skipped)
-  next_expiry timestamptz,  -- when the first waiter in line should look again
-  db_now timestamptz
+  next_expiry timestamptz,  -- when a waiting request should call claim() again
+  db_now timestamptz,
+  -- The limits this request created from templates, and the template of each (same order):
+  -- a misspelt name that a template covers (gpu:nope under gpu:*) becomes a permanent
+  -- limit, and the caller should hear of it.
+  created text[],
+  created_from text[]
 );
 
 -- Down Migration
+-- The views and functions migrate() installs over these tables use their row types and
+-- acquire_result: they go first.
+DO $$
+DECLARE
+  v_object text;
+BEGIN
+  FOREACH v_object IN ARRAY ARRAY(
+    SELECT format('VIEW IF EXISTS %I', relname) FROM pg_class WHERE relnamespace = current_schema()::regnamespace AND relkind = 'v'
+    UNION ALL
+    SELECT format('FUNCTION %s', oid::regprocedure) FROM pg_proc WHERE pronamespace = current_schema()::regnamespace)
+  LOOP
+    EXECUTE 'DROP ' || v_object || ' CASCADE';
+  END LOOP;
+END $$;
 DROP TYPE acquire_result;
 DROP TABLE settings;
 DROP TABLE history;

@@ -1,6 +1,7 @@
 import { ValidationError } from './errors.js'
 import { hostname } from 'node:os'
 import type pg from 'pg'
+import { rules } from './sql/rules.js'
 import { checkBoolean, checkInteger, checkKnownKeys, checkString, invalid } from './validate.js'
 
 /** Who holds a lease, as stored in `leases.holder` (any JSON value). */
@@ -73,7 +74,12 @@ const knownKeys = [
   'onWarning',
 ] as const
 
-/** Lowercase identifier, short enough that `pgslots_<schema>` fits a NOTIFY channel name. */
+/**
+ * A lowercase identifier of at most 50 characters, so it is quoted into SQL as it is and
+ * stays well under PostgreSQL's 63-byte names. (It is also hashed into the first half of
+ * every listener's advisory lock, hashtext('pgslots_' || schema): see _listener_lock_key.sql.
+ * Channels are per process, `pgslots_<pid>`, and do not contain it.)
+ */
 const schemaPattern = /^[a-z_][a-z0-9_]{0,49}$/
 
 export function checkSchema(value: unknown): string {
@@ -83,22 +89,19 @@ export function checkSchema(value: unknown): string {
   return value
 }
 
-/** A holder is copied into the lease, each waiter row and history: kept small. */
-export const HOLDER_MAX_BYTES = 4096
-
+/** A holder is copied into the lease, each waiter row and history: kept small (rules.holder). */
 export function checkHolder(field: string, value: unknown): Holder {
   const plain = value !== null && typeof value === 'object' && !Array.isArray(value)
-  if ((typeof value === 'string' && value.length > 0) || plain) {
-    // The database's cap (acquire's _check_request), measured on the compact JSON text.
-    const bytes = Buffer.byteLength(JSON.stringify(value))
-    if (bytes <= HOLDER_MAX_BYTES) return value as Holder
-    throw new ValidationError(`${field}: at most ${HOLDER_MAX_BYTES} bytes of JSON text, got ${bytes} bytes`)
-  }
-  return invalid(field, `must be a non-empty string or a JSON object of at most ${HOLDER_MAX_BYTES} bytes`, value)
+  if (!(typeof value === 'string' && value.length > 0) && !plain) invalid(field, 'must be a non-empty string or a JSON object', value)
+  // Measured as the database measures it: the compact JSON text.
+  const bytes = Buffer.byteLength(JSON.stringify(value))
+  if (bytes > rules.holder.maxBytes) throw new ValidationError(`${field}: ${rules.holder.tooBig}, got ${bytes} bytes`)
+  return value as Holder
 }
 
+/** A ttl (or any caller-chosen duration) in milliseconds, within rules.duration. */
 export function checkTtlMs(field: string, value: unknown): number {
-  return checkInteger(field, value, 100, 7 * 24 * 3600 * 1000)
+  return checkInteger(field, value, rules.duration.minMs, rules.duration.maxMs)
 }
 
 /** Applies defaults, then validates; errors name the offending field. */

@@ -1,4 +1,5 @@
 import { ValidationError } from './errors.js'
+import { rules } from './sql/rules.js'
 
 /** Throws a ValidationError that names the field and shows the offending value. */
 export function invalid(field: string, rule: string, value: unknown): never {
@@ -28,38 +29,39 @@ export function checkKnownKeys(field: string, value: object, known: readonly str
 // eslint-disable-next-line no-control-regex
 const controlCharacters = /[\u0000-\u001f\u007f-\u009f]/
 
-/** A limit name: 1–200 characters, no control characters. */
+/** A limit name (the rule: src/sql/rules.ts, as _check_name.sql says it to SQL callers). */
 export function checkLimitName(value: unknown, field = 'name'): string {
-  if (typeof value !== 'string' || value.length < 1 || [...value].length > 200 || controlCharacters.test(value)) {
-    invalid(field, 'must be a string of 1-200 characters without control characters', value)
+  if (typeof value !== 'string') invalid(field, 'must be a string', value)
+  if (value.length < 1 || [...value].length > rules.name.maxChars || controlCharacters.test(value)) {
+    invalid(field, rules.name.size, value)
   }
-  if (value.slice(0, -1).includes('*')) invalid(field, "'*' may only end a template name (gpu:*)", value)
-  if (value === '*') invalid(field, "a template needs a prefix before '*' (gpu:*); a catch-all would guard every misspelt name", value)
+  if (value.slice(0, -1).includes('*')) invalid(field, rules.name.star, value)
+  if (value === '*') invalid(field, rules.name.catchAll, value)
   return value
 }
 
-/** The most names one request may carry: it locks one limit row per name until it commits. */
-export const MAX_NAMES_PER_REQUEST = 100
-
-/** One name or an array of names (empty: nothing to guard). */
+/** One name or an array of names (empty: nothing to guard); as _check_request.sql has them. */
 export function checkLimitNames(value: unknown): string[] {
   const names = typeof value === 'string' ? [value] : value
   if (!Array.isArray(names)) invalid('names', 'must be a limit name or an array of names', value)
-  if (names.length > MAX_NAMES_PER_REQUEST) {
-    throw new ValidationError(`names: at most ${MAX_NAMES_PER_REQUEST} names per request, got ${names.length}`)
-  }
+  if (names.length > rules.names.max) invalid('names', rules.names.tooMany, names.length)
   return names.map((name, index) => {
     const field = Array.isArray(value) ? `names[${index}]` : 'names'
     const checked = checkLimitName(name, field)
-    if (checked.endsWith('*')) invalid(field, 'is a template, which holds no slots; ask for a name it covers', name)
+    if (checked.endsWith('*')) invalid(field, rules.name.template, name)
     return checked
   })
 }
 
-export function checkInteger(field: string, value: unknown, min: number, max = 2_147_483_647): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    invalid(field, `must be an integer between ${min} and ${max}`, value)
-  }
+/** An integer from min to max; refused in the words of `rule` when a rule of src/sql/rules.ts has them. */
+export function checkInteger(
+  field: string,
+  value: unknown,
+  min: number,
+  max = 2_147_483_647,
+  rule = `must be an integer between ${min} and ${max}`,
+): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) invalid(field, rule, value)
   return value
 }
 

@@ -1,4 +1,5 @@
 import { checkHolder, checkTtlMs, type Holder } from '../options.js'
+import { rules } from '../sql/rules.js'
 import { checkBoolean, checkInteger, checkKnownKeys, invalid } from '../validate.js'
 
 export interface AcquireOptions {
@@ -15,7 +16,7 @@ export interface AcquireOptions {
   /** Recorded on the lease instead of the coordinator's holder. */
   holder?: Holder | undefined
   /**
-   * Place in line, -1000 to 1000 (default 0): on each limit, waiters of higher priority are
+   * Place in line, -1000 to 1000 (default 0; rules.priority): on each limit, waiters of higher priority are
    * served first, FIFO among equal priorities. Strict: a steady stream of higher priorities
    * can starve lower ones.
    */
@@ -49,7 +50,11 @@ export function checkAcquireOptions(
   if (options === null || typeof options !== 'object') invalid('options', 'must be an object', options)
   checkKnownKeys('options', options, known)
   const occupy = options.occupy ?? 1
-  checkInteger('occupy', occupy, 1)
+  // The type (an integer column), then the rule.
+  if (typeof occupy !== 'number' || !Number.isInteger(occupy) || Math.abs(occupy) > 2_147_483_647) {
+    invalid('occupy', 'must be a 32-bit integer', occupy)
+  }
+  if (occupy < rules.occupy.min) invalid('occupy', rules.occupy.range, occupy)
   const ttlMs = checkTtlMs('ttlMs', options.ttlMs ?? defaultTtlMs)
   if (options.timeoutMs !== undefined && options.timeoutMs !== Number.POSITIVE_INFINITY) {
     checkInteger('timeoutMs', options.timeoutMs, 0, Number.MAX_SAFE_INTEGER)
@@ -62,6 +67,6 @@ export function checkAcquireOptions(
   }
   if (options.holder !== undefined) checkHolder('holder', options.holder)
   const priority = options.priority ?? 0
-  checkInteger('priority', priority, -1000, 1000)
+  checkInteger('priority', priority, rules.priority.min, rules.priority.max, rules.priority.range)
   return { occupy, ttlMs, timeoutMs, strict, signal: options.signal, holder: options.holder, priority }
 }

@@ -2,7 +2,7 @@ import { callFunction } from './call-function.js'
 import { checkKnownKeys, checkString, invalid } from '../validate.js'
 import type { SqlContext } from './context.js'
 
-/** Existing database roles to give pgslots access to (see migrations/0006_roles.sql). */
+/** Existing database roles to give pgslots access to (see src/sql/functions/grant_roles.sql). */
 export interface RoleGrants {
   /** May acquire, take rate budget, wait, renew, release and reap. */
   worker?: string | undefined

@@ -1,18 +1,19 @@
 import { runner } from 'node-pg-migrate'
 import type pg from 'pg'
-import { installFunctions } from './install-functions.js'
+import { installSql } from './install-sql.js'
 import { packageDir } from '../package-dir.js'
 
-/** Result of a migration run: the migrations applied now and the functions (re)installed (both empty when up to date). */
+/** Result of a migration run: the migrations applied now, and the functions and views (re)installed (all empty when up to date). */
 export interface MigrateResult {
   applied: string[]
   functions: string[]
+  views: string[]
 }
 
 /**
- * Creates or upgrades the pgslots schema: the numbered migrations (tables, views, data),
- * then the SQL functions in their current form. Idempotent, and safe from several processes at
- * once: runs under an advisory lock of its own (keyed by schema), with its own migrations
+ * Creates or upgrades the pgslots schema: the numbered migrations (tables and data), then
+ * the SQL functions and views in their current form. Idempotent, and safe from several
+ * processes at once: runs under an advisory lock of its own (keyed by schema), with its own migrations
  * table, so it never collides with the host application's migrations.
  * @internal use `coordinator.migrate()`
  */
@@ -35,8 +36,8 @@ export async function migrateSchema(pool: pg.Pool, schema: string): Promise<Migr
         checkOrder: true,
         logger: { debug: silent, info: silent, warn: silent, error: silent },
       })
-      const functions = await installFunctions(client, schema)
-      return { applied: applied.map((m) => m.name), functions }
+      const installed = await installSql(client, schema)
+      return { applied: applied.map((m) => m.name), ...installed }
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey])
       await client.query('RESET search_path')

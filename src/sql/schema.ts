@@ -46,7 +46,8 @@ export interface LimitsTable {
 
 export interface LeasesTable {
   id: string
-  fencing_token: GeneratedBigInt
+  /** Issued by the SQL function `_next_fencing_token()` only (the column has no default). */
+  fencing_token: BigIntColumn
   /** The requested limits that existed at grant time. */
   names: string[]
   /** The concurrency limits it holds slots on. */

@@ -13,9 +13,11 @@ describe('migrate()', () => {
       .filter((f) => f.endsWith('.sql'))
       .map((f) => f.replace(/\.sql$/, ''))
       .sort()
-    expect(shipped.slice(0, 2)).toEqual(['0001_baseline', '0002_views'])
+    expect(shipped[0]).toBe('0001_baseline')
     expect(applied).toEqual(shipped)
-    expect((await t.coordinator().migrate()).applied).toEqual([])
+    // The functions and views, once: the other runs find them current.
+    expect(runs.filter((r) => r.functions.includes('acquire') && r.views.includes('limit_status'))).toHaveLength(1)
+    expect((await t.coordinator().migrate())).toEqual({ applied: [], functions: [], views: [] })
   })
 
   it('keeps its own migrations table inside its schema', async () => {
@@ -65,7 +67,7 @@ describe('migrate()', () => {
       `INSERT INTO limits (name, slots) VALUES ('${'n'.repeat(201)}', 1)`,
       "INSERT INTO limits (name, slots) VALUES (E'tab\\there', 1)",
       "INSERT INTO limits (name, slots, slot_decay_per_second) VALUES ('y', 1, -0.5)",
-      "INSERT INTO leases (id, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at) VALUES (gen_random_uuid(), '{x}', '{x}', 0, '{}', '1 minute', now(), now(), now())",
+      "INSERT INTO leases (id, fencing_token, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at) VALUES (gen_random_uuid(), 1, '{x}', '{x}', 0, '{}', '1 minute', now(), now(), now())",
     ]
     for (const statement of bad) {
       await expect(t.query(statement), statement).rejects.toThrow()

@@ -49,7 +49,7 @@ describe('the package', () => {
   })
 
   it('ships dist/, the SQL, a LICENSE, and source maps whose sources it ships too', async () => {
-    for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/src/lease/renewer-thread.js', 'LICENSE', 'migrations/0001_baseline.sql', 'src/sql/functions/acquire.sql']) {
+    for (const file of ['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'dist/src/lease/renewer-thread.js', 'LICENSE', 'migrations/0001_baseline.sql', 'src/sql/functions/acquire.sql', 'src/sql/views/limit_status.sql']) {
       expect(files).toContain(file)
     }
     expect(files.filter((f) => f.startsWith('dist/') && !/^dist\/(src|examples)\//.test(f))).toEqual([])

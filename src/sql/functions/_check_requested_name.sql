@@ -5,7 +5,7 @@ BEGIN
   PERFORM _check_name(p_name);
   IF right(p_name, 1) = '*' THEN
     RAISE EXCEPTION USING ERRCODE = 'PS400',
-      MESSAGE = format('names: %s is a template, which holds no slots; ask for a name it covers, such as %s',
+      MESSAGE = format('names: %s {{name.template}}, such as %s',
                        quote_literal(p_name), quote_literal(left(p_name, -1) || 'worker-1'));
   END IF;
 END $$;

@@ -9,7 +9,6 @@ DECLARE
   v_counted text[];
   v_ended history;
   v_now timestamptz;
-  v_handed boolean;
 BEGIN
   -- counted only ever shrinks (a deleted limit), so these locks cover the row deleted below.
   IF p_nowait THEN
@@ -32,7 +31,7 @@ BEGIN
   RETURNING * INTO v_ended;
   IF NOT FOUND THEN RETURN false; END IF;
   IF cardinality(v_ended.counted) > 0 THEN
-    v_handed := _hand_on(v_ended, v_limits, v_now);
+    PERFORM _hand_on(v_ended, v_limits, v_now);
   END IF;
   RETURN true;
 END $$;

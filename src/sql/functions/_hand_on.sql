@@ -1,5 +1,5 @@
 -- Frees the slots of a lease that just ended (p_limits: its locked limit rows as they were
--- before) and hands them to the waiters, in the same transaction; true when it did.
+-- before) and hands them to the waiters, in the same transaction.
 -- In place, the common case: the lease held one concurrency limit and the head of its
 -- queue asks for exactly those slots of that limit alone. The slots pass straight to the
 -- head and the limit row is not written at all: one probe of the queue, one statement
@@ -7,7 +7,7 @@
 -- average, takes every fourth of these handoffs: only those write the row.) Otherwise
 -- the counters drop and the grant loop runs, unless the one probe found nobody waiting.
 CREATE OR REPLACE FUNCTION _hand_on(p_ended history, p_limits limits[], p_now timestamptz)
-RETURNS boolean LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   v_held double precision := extract(epoch FROM p_now - p_ended.granted_at);
   v_sampled boolean := p_ended.fencing_token % 4 = 0;
@@ -15,10 +15,8 @@ DECLARE
   v_head waiters;
   v_probed boolean := false;
   v_in_place boolean := false;
-  v_lease leases;
-  v_granted integer;
 BEGIN
-  IF cardinality(p_limits) = 1 AND v_limit.active AND v_limit.slot_decay_per_second = 0
+  IF cardinality(p_limits) = 1 AND _counts_slots(v_limit)
      AND v_limit.active_slots <= v_limit.slots THEN
     SELECT * INTO v_head FROM waiters WHERE queue = v_limit.name ORDER BY priority DESC, ticket LIMIT 1;
     v_probed := true;
@@ -33,12 +31,11 @@ BEGIN
     WHERE name = ANY (p_ended.counted);
   END IF;
   IF v_in_place THEN
-    v_lease := _grant(v_head, p_now, p_ended.counted, false);
+    PERFORM _grant(v_head, p_now, p_ended.counted, false);
     -- Room beyond the freed slots (raised meanwhile) goes on down the queue.
-    IF v_limit.active_slots >= v_limit.slots THEN RETURN true; END IF;
+    IF v_limit.active_slots >= v_limit.slots THEN RETURN; END IF;
   ELSIF v_probed AND v_head.id IS NULL THEN
-    RETURN true; -- nobody waits
+    RETURN; -- nobody waits
   END IF;
-  v_granted := _grant_waiters(p_ended.counted);
-  RETURN true;
+  PERFORM _grant_waiters(p_ended.counted);
 END $$;

@@ -2,13 +2,12 @@
 -- that a template covers: the longest prefix wins, and the new limit takes its slots,
 -- decay and active flag. Rows are inserted in name order, the order limit rows are locked
 -- in. Concurrent first requests create each limit once: the loser of an insert waits for
--- the winner's commit and then finds its row; the caller reads its limit rows again
--- after this, whatever it returns. Returns how many limits it found to create.
-CREATE OR REPLACE FUNCTION _instantiate_templates(p_names text[]) RETURNS integer LANGUAGE plpgsql AS $$
+-- the winner's commit and then finds its row, so the caller reads its limit rows again
+-- after this either way.
+CREATE OR REPLACE FUNCTION _instantiate_templates(p_names text[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   v_new record;
   v_limit limits;
-  v_covered integer := 0;
 BEGIN
   FOR v_new IN
     SELECT n AS name, t.slots, t.active, t.slot_decay_per_second, t.name AS template FROM unnest(p_names) AS n
@@ -24,7 +23,5 @@ BEGIN
     IF FOUND THEN
       PERFORM _record_limit_change(v_limit, 'limit_changed');
     END IF;
-    v_covered := v_covered + 1;
   END LOOP;
-  RETURN v_covered;
 END $$;

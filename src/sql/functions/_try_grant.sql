@@ -7,8 +7,6 @@
 CREATE OR REPLACE FUNCTION _try_grant(p_waiter waiters) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
   v_now timestamptz;
-  v_ended boolean;
-  v_lease leases;
   v_fits boolean;
   v_full boolean;
   v_counted text[];
@@ -20,20 +18,19 @@ BEGIN
   -- Liveness before line order: a dead head must go even when a waiter ahead of it in
   -- another queue would block it, or it would stop the grant loop of this queue for good.
   IF NOT _waiter_live(p_waiter.expires_at, p_waiter.listener_pid) THEN
-    v_ended := _end_wait(p_waiter, v_now);
+    PERFORM _end_wait(p_waiter, v_now);
     RETURN 'removed';
   END IF;
   IF cardinality(p_waiter.queues) > 1 AND NOT _first_live_in_line(p_waiter.queues, p_waiter.priority, p_waiter.ticket) THEN
     RETURN 'blocked';
   END IF;
   SELECT bool_and(_has_room(l, p_waiter.occupy, v_now)),
-         bool_or(l.name = p_waiter.queue AND l.slot_decay_per_second = 0
-                 AND NOT _has_room(l, p_waiter.occupy + 1, v_now)),
-         coalesce(array_agg(l.name ORDER BY l.name) FILTER (WHERE l.active AND l.slot_decay_per_second = 0), '{}')
+         bool_or(l.name = p_waiter.queue AND _counts_slots(l) AND NOT _has_room(l, p_waiter.occupy + 1, v_now)),
+         coalesce(array_agg(l.name ORDER BY l.name) FILTER (WHERE _counts_slots(l)), '{}')
   INTO v_fits, v_full, v_counted FROM limits l WHERE l.name = ANY (p_waiter.names);
   IF NOT coalesce(v_fits, true) THEN
     RETURN 'blocked';
   END IF;
-  v_lease := _grant(p_waiter, v_now, v_counted, true);
+  PERFORM _grant(p_waiter, v_now, v_counted, true);
   RETURN CASE WHEN coalesce(v_full, false) THEN 'full' ELSE 'granted' END;
 END $$;

@@ -21,13 +21,11 @@ DECLARE
   v_found text[] := '{}';
   v_active text[] := '{}';
   v_counted text[] := '{}';
-  v_charged boolean;
   v_blocked text[] := '{}';
+  v_impossible limits;
   v_first boolean := true;
   v_expired integer := 0;
-  v_covered integer;
   v_existing text[];
-  v_async boolean;
   v_now timestamptz;
   v_lease leases;
   v_result acquire_result;
@@ -38,7 +36,7 @@ BEGIN
   -- created the limit since the read above.
   IF cardinality(v_limits) < cardinality(v_names) THEN
     v_existing := ARRAY(SELECT l.name FROM unnest(v_limits) AS l);
-    v_covered := _instantiate_templates(v_names);
+    PERFORM _instantiate_templates(v_names);
     v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_names) ORDER BY l.name FOR UPDATE);
     -- Reported, so that a misspelt name a template covers does not become a limit unseen.
     SELECT array_agg(l.name ORDER BY l.name), array_agg(l.template ORDER BY l.name)
@@ -50,13 +48,38 @@ BEGIN
     v_result := _answer_retry(p_request_id);
     IF v_result.status IS NOT NULL THEN RETURN v_result; END IF;
   END IF;
+  -- Lazy expiry, before the rows are read below, since it may change them: min() reads the
+  -- first entry of the expires_at index (a WHERE on the volatile clock_timestamp() could
+  -- not use it); almost always nothing has expired.
+  IF cardinality(v_limits) > 0 AND (SELECT min(expires_at) FROM leases) <= clock_timestamp() THEN
+    v_expired := _expire_leases_on(ARRAY(SELECT l.name FROM unnest(v_limits) AS l WHERE l.active));
+    IF v_expired > 0 THEN
+      v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (ARRAY(SELECT o.name FROM unnest(v_limits) AS o))
+                        ORDER BY l.name);
+    END IF;
+  END IF;
+  -- The one pass over the limits: which exist, which count, which cannot ever fit this
+  -- request, and which keep it from being granted now.
+  v_now := clock_timestamp();
   FOREACH v_limit IN ARRAY v_limits LOOP
     v_found := v_found || v_limit.name;
-    IF v_limit.active THEN
-      v_active := v_active || v_limit.name;
-      IF v_limit.slot_decay_per_second = 0 THEN
-        v_counted := v_counted || v_limit.name;
-      END IF;
+    CONTINUE WHEN NOT v_limit.active;
+    v_active := v_active || v_limit.name;
+    IF _counts_slots(v_limit) THEN
+      v_counted := v_counted || v_limit.name;
+    END IF;
+    -- slots = 0 without strict reads as "paused": the request waits for an admin to raise it.
+    IF v_limit.slots < p_occupy AND (v_limit.slots > 0 OR p_strict) AND v_impossible.name IS NULL THEN
+      v_impossible := v_limit;
+    END IF;
+    -- No barging: any live waiter ahead in line (same or higher priority) keeps its turn;
+    -- a dead one keeps none.
+    IF EXISTS (SELECT 1 FROM waiters WHERE queue = v_limit.name AND priority >= p_priority
+               AND _waiter_live(expires_at, listener_pid)) THEN
+      v_first := false;
+      v_blocked := v_blocked || v_limit.name;
+    ELSIF NOT _has_room(v_limit, p_occupy, v_now) THEN
+      v_blocked := v_blocked || v_limit.name;
     END IF;
   END LOOP;
   v_result.names := v_found;
@@ -68,38 +91,14 @@ BEGIN
         MESSAGE = format('limit not found: %s', array_to_string(v_result.missing, ', '));
     END IF;
   END IF;
-  FOREACH v_limit IN ARRAY v_limits LOOP
-    -- slots = 0 without strict reads as "paused": the request waits for an admin to raise it.
-    IF v_limit.active AND v_limit.slots < p_occupy AND (v_limit.slots > 0 OR p_strict) THEN
-      RAISE EXCEPTION USING ERRCODE = 'PS422',
-        MESSAGE = CASE WHEN v_limit.slots = 0
-                  THEN format('limit %s is paused (slots 0): nothing is granted until an admin raises its slots',
-                              quote_literal(v_limit.name))
-                  ELSE format('occupy %s exceeds the %s slots of limit %s', p_occupy, v_limit.slots,
-                              quote_literal(v_limit.name)) END;
-    END IF;
-  END LOOP;
-  -- Lazy expiry: min() reads the first entry of the expires_at index (a WHERE on the
-  -- volatile clock_timestamp() could not use it); almost always nothing has expired.
-  IF cardinality(v_active) > 0 AND (SELECT min(expires_at) FROM leases) <= clock_timestamp() THEN
-    v_expired := _expire_leases_on(v_active);
-    IF v_expired > 0 THEN
-      v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_found) ORDER BY l.name);
-    END IF;
+  IF v_impossible.name IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'PS422',
+      MESSAGE = CASE WHEN v_impossible.slots = 0
+                THEN format('limit %s is paused (slots 0): nothing is granted until an admin raises its slots',
+                            quote_literal(v_impossible.name))
+                ELSE format('occupy %s exceeds the %s slots of limit %s', p_occupy, v_impossible.slots,
+                            quote_literal(v_impossible.name)) END;
   END IF;
-  v_now := clock_timestamp();
-  FOREACH v_limit IN ARRAY v_limits LOOP
-    CONTINUE WHEN NOT v_limit.active;
-    -- No barging: any live waiter ahead in line (same or higher priority) keeps its turn;
-    -- a dead one keeps none.
-    IF EXISTS (SELECT 1 FROM waiters WHERE queue = v_limit.name AND priority >= p_priority
-               AND _waiter_live(expires_at, listener_pid)) THEN
-      v_first := false;
-      v_blocked := v_blocked || v_limit.name;
-    ELSIF NOT _has_room(v_limit, p_occupy, v_now) THEN
-      v_blocked := v_blocked || v_limit.name;
-    END IF;
-  END LOOP;
   -- Nothing to guard (no names, or none exist): no lease, no fencing token, no renewals.
   IF cardinality(v_found) = 0 THEN
     v_result.status := 'acquired';
@@ -107,10 +106,10 @@ BEGIN
     RETURN v_result;
   END IF;
   IF cardinality(v_blocked) = 0 THEN
-    v_charged := _charge(v_found, p_occupy, v_now);
+    PERFORM _charge(v_found, p_occupy, v_now);
     INSERT INTO leases (id, fencing_token, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at)
-    VALUES (coalesce(p_request_id, gen_random_uuid()), _next_fencing_token(), v_found, v_counted, p_occupy, v_holder, p_ttl,
-            v_now, v_now, v_now + p_ttl)
+    VALUES (coalesce(p_request_id, gen_random_uuid()), _next_fencing_token(), v_found, v_counted, p_occupy, v_holder,
+            p_ttl, v_now, v_now, v_now + p_ttl)
     RETURNING * INTO v_lease;
     v_result.status := 'acquired';
     v_result.lease_id := v_lease.id;
@@ -126,8 +125,7 @@ BEGIN
   -- A grant of this waiter commits durably after it, and WAL is flushed in order, so a
   -- granted waiter's row is never lost.
   IF v_expired = 0 THEN
-    -- (An assignment, not PERFORM: a simple expression skips the executor.)
-    v_async := set_config('synchronous_commit', 'off', true) IS NOT NULL;
+    SET LOCAL synchronous_commit = off;
   END IF;
   UPDATE limits SET denied_slots = denied_slots + p_occupy WHERE name = ANY (v_blocked);
   IF p_wait THEN

@@ -19,7 +19,7 @@ BEGIN
     IF cardinality(v_waiter.queues) = 1 THEN
       PERFORM _end_wait(v_waiter, clock_timestamp());
       IF v_waiter.listener_pid IS NOT NULL THEN
-        PERFORM pg_notify('pgslots_' || v_waiter.listener_pid, v_waiter.ticket::text);
+        PERFORM pg_notify(_listener_channel(v_waiter.listener_pid), v_waiter.ticket::text);
       END IF;
     ELSE
       UPDATE waiters SET queues = array_remove(queues, p_name), names = array_remove(names, p_name)

@@ -2,7 +2,7 @@
 -- search_path), so workers need no table privileges; nothing is executable by PUBLIC.
 --   worker: acquire, take rate budget, wait, renew, release, reap (a lease id is the
 --           capability to release it; workers cannot read the lease ids of others)
---   reader: SELECT on the dashboard views only
+--   reader: SELECT on the views only (every view: none shows a lease or waiter id)
 --   admin:  worker + reader, plus limits administration, revoke, and SELECT on the tables
 CREATE OR REPLACE FUNCTION grant_roles(p_worker text DEFAULT NULL, p_reader text DEFAULT NULL,
                                        p_admin text DEFAULT NULL)
@@ -12,8 +12,6 @@ DECLARE
   v_worker_functions text[] := ARRAY['acquire', 'rate_limit', 'claim', 'heartbeat', 'cancel_wait', 'renew',
                                      'release', 'reap', 'lease_valid'];
   v_admin_functions text[] := ARRAY['put_limit', 'rename_limit', 'delete_limit', 'revoke', 'apply_template'];
-  v_views text[] := ARRAY['limit_status', 'active_leases', 'waiting', 'lease_history', 'events',
-                          'stats_per_minute'];
   v_role text;
   v_item text;
 BEGIN
@@ -30,7 +28,7 @@ BEGIN
   END LOOP;
   FOREACH v_role IN ARRAY ARRAY[p_reader, p_admin] LOOP
     CONTINUE WHEN v_role IS NULL;
-    FOREACH v_item IN ARRAY v_views LOOP
+    FOR v_item IN SELECT relname FROM pg_class WHERE relnamespace = v_schema::regnamespace AND relkind = 'v' LOOP
       EXECUTE format('GRANT SELECT ON %I.%I TO %I', v_schema, v_item, v_role);
     END LOOP;
   END LOOP;

@@ -11,7 +11,7 @@ DECLARE
   v_result acquire_result;
 BEGIN
   SELECT name INTO v_plain FROM limits
-  WHERE name = ANY (p_names) AND active AND slot_decay_per_second = 0 ORDER BY name LIMIT 1;
+  WHERE name = ANY (p_names) AND _counts_slots(limits) ORDER BY name LIMIT 1;
   IF FOUND THEN
     RAISE EXCEPTION USING ERRCODE = 'PS400',
       MESSAGE = format('names: %s is not a rate limit (slotDecayPerSecond is 0); use acquire()', quote_literal(v_plain));

@@ -5,7 +5,9 @@ DECLARE
   v_lease leases;
   v_result acquire_result;
 BEGIN
-  PERFORM _check_interval('ttl', p_ttl);
+  IF NOT _duration_ok(p_ttl) THEN
+    PERFORM _check_interval('ttl', p_ttl);
+  END IF;
   UPDATE leases SET expires_at = clock_timestamp() + p_ttl, ttl = p_ttl
   WHERE id = p_lease_id AND expires_at > clock_timestamp()
   RETURNING * INTO v_lease;
