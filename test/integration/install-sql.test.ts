@@ -1,12 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 // migrate() installs the SQL functions (and views) in their current form over whatever an
 // earlier version installed: in place where it can, anew where it must, rights kept.
 describe('installing the SQL sources over an earlier version', () => {
-  let t: TestSchema
-  const worker = () => `${t.schema}_worker`
-  const reader = () => `${t.schema}_reader`
+  const t = useTestSchema()
+  // Roles of the schema (dropped with it).
+  let roles: { worker: string; reader: string }
+  const worker = () => roles.worker
+  const reader = () => roles.reader
   const resultOf = async (fn: string) =>
     (
       await t.query<{ result: string }>(
@@ -26,14 +28,8 @@ describe('installing the SQL sources over an earlier version', () => {
   }
 
   beforeAll(async () => {
-    t = await createTestSchema()
-    await t.sql.query(`CREATE ROLE "${worker()}"`)
-    await t.sql.query(`CREATE ROLE "${reader()}"`)
+    roles = { worker: (await t.loginRole('worker')).name, reader: (await t.loginRole('reader')).name }
     await t.coordinator().grant({ worker: worker(), reader: reader() })
-  })
-  afterAll(async () => {
-    await t.cleanup()
-    for (const role of [worker(), reader()]) await t.sql.query(`DROP ROLE IF EXISTS "${role}"`).catch(() => {})
   })
 
   it('recreates a function whose result type changed, with the rights granted on it, and drops leftovers', async () => {

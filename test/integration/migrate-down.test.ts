@@ -1,14 +1,10 @@
 import { fileURLToPath } from 'node:url'
 import { runner } from 'node-pg-migrate'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { describe, expect, it } from 'vitest'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 describe('the down migration', () => {
-  let t: TestSchema
-  beforeAll(async () => {
-    t = await createTestSchema()
-  })
-  afterAll(() => t.cleanup())
+  const t = useTestSchema()
 
   it('removes what migrate() made, functions and views too, and migrate() makes it again', async () => {
     const client = await t.sql.connect()

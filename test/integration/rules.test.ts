@@ -1,19 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { type Coordinator, ValidationError } from '../../src/index.js'
 import { rules } from '../../src/sql/rules.js'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 // Each value rule is stated once (src/sql/rules.ts): the library and the SQL functions draw
 // the same line, in the same words, and the table's domain holds stored names to it too.
 describe('the value rules, on both sides of the wire', () => {
-  let t: TestSchema
+  const t = useTestSchema()
   let slots: Coordinator
   beforeAll(async () => {
-    t = await createTestSchema()
     slots = t.coordinator()
     await slots.limits.create('rules:x', { slots: 1 })
   })
-  afterAll(() => t.cleanup())
 
   const sqlError = (text: string, values: unknown[] = []) =>
     t.query(text, values).then(

@@ -1,16 +1,12 @@
 import type pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createTestSchema, type TestSchema } from '../helpers/test-schema.js'
+import { describe, expect, it } from 'vitest'
+import { useTestSchema } from '../helpers/test-schema.js'
 
 // src/sql/schema.sql is the schema a fresh migrate() creates, so that a change to a table,
 // a view or a function's signature shows in review. `npm run schema` rewrites it; this
 // test fails with the diff when the committed file is not what migrate() creates now.
 describe('src/sql/schema.sql', () => {
-  let t: TestSchema
-  beforeAll(async () => {
-    t = await createTestSchema()
-  })
-  afterAll(() => t.cleanup())
+  const t = useTestSchema()
 
   it('is what a fresh migrate() creates', async () => {
     const client = await t.sql.connect()
