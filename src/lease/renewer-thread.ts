@@ -1,22 +1,40 @@
 // The renewer thread: keeps this process's leases renewed, each coordinator's on a
 // connection of its own, so a holder whose event loop is busy (CPU-bound work, a long
 // synchronous parse) keeps its slots while the process lives. When the process dies, so
-// does this thread, and the ttl frees them. Each lease renews in a RenewalLoop, the same
-// loop the event loop runs when there is no thread.
+// does this thread, and the ttl frees them. The leases are in the lease table (shared
+// memory, no message per lease): every scanMs the thread takes up those whose first renewal
+// comes due, and renews each in a RenewalLoop, the same loop the event loop runs when there
+// is no thread, until it leaves its slot.
 import { parentPort, workerData } from 'node:worker_threads'
 import pg from 'pg'
 import type { SqlContext } from '../sql/context.js'
 import { renewLease } from '../sql/renew.js'
+import { scanMs, SegmentReader, segmentSlots, type TableLease } from './lease-table.js'
 import { RenewalLoop } from './renewal-loop.js'
-import type { RenewerCommand, RenewerReport } from './renewer-worker.js'
-import { TrustWindow } from './trust-window.js'
+import type { RenewerCommand, RenewerData, RenewerReport } from './renewer-worker.js'
+import { monotonicMs } from './trust-window.js'
 
 interface Owner {
   ctx: SqlContext
-  leases: Map<string, RenewalLoop>
 }
 
+/** A lease taken up from slot `slot` under `generation`. */
+interface Renewing {
+  slot: number
+  generation: number
+  owner: number
+  loop: RenewalLoop
+  /** A renew call is under way: its answer still writes into the slot's trust window. */
+  calling: boolean
+  /** Renewals ended; the claim on the slot goes once no call is under way, the record once the slot's generation moves. */
+  ended: boolean
+}
+
+const data = workerData as RenewerData
 const owners = new Map<number, Owner>()
+const segments = [new SegmentReader(data.table)]
+/** By slot. */
+const renewing = new Map<number, Renewing>()
 
 parentPort!.on('message', (command: RenewerCommand) => {
   if (command.op === 'open') {
@@ -25,38 +43,91 @@ parentPort!.on('message', (command: RenewerCommand) => {
     const pool = new pg.Pool({ ...command.clientConfig, max: 1, idleTimeoutMillis: 30_000 })
     pool.on('error', () => {})
     pool.on('connect', (client) => client.on('error', () => {}))
-    owners.set(command.owner, { ctx: { pool, schema: command.schema }, leases: new Map() })
-  } else if (command.op === 'hold') {
-    const owner = owners.get(command.owner)
-    if (!owner) return
-    const loop = owner.leases.get(command.id) ?? hold(owner, command.id, command.ttlMs, command.trust)
-    loop.start(command.renewAt)
-  } else if (command.op === 'drop') {
-    const leases = owners.get(command.owner)?.leases
-    leases?.get(command.id)?.stop()
-    leases?.delete(command.id)
+    owners.set(command.owner, { ctx: { pool, schema: command.schema } })
+    scan()
+  } else if (command.op === 'segment') {
+    segments.push(new SegmentReader(command.buffer))
+    scan()
+  } else if (command.op === 'scan') {
+    scan()
   } else {
     const owner = owners.get(command.owner)
     owners.delete(command.owner)
-    for (const loop of owner?.leases.values() ?? []) loop.stop()
+    for (const r of renewing.values()) if (r.owner === command.owner) end(r)
     void owner?.ctx.pool.end().catch(() => {})
-    if (command.last) parentPort!.close()
+    if (command.last) {
+      clearInterval(scanner)
+      parentPort!.close()
+    }
   }
 })
 
-// Loaded: from here on the thread renews what it is handed (messages queued meanwhile included).
-Atomics.store(new Int32Array((workerData as { ready: SharedArrayBuffer }).ready), 0, 1)
+const scanner = setInterval(scan, scanMs)
+scanner.unref()
 
-function hold(owner: Owner, id: string, ttlMs: number, trust: SharedArrayBuffer): RenewalLoop {
-  const loop = new RenewalLoop({
-    ttlMs,
-    trust: new TrustWindow(trust),
-    renewOnce: () => renewLease(owner.ctx, id, ttlMs),
+// Loaded: from here on the thread renews what the table holds (messages queued meanwhile included).
+Atomics.store(new Int32Array(data.ready), 0, 1)
+
+/** Ends the renewals of leases that left their slots, takes up those due before the next scan. */
+function scan(): void {
+  const takeUpBy = monotonicMs() + 2 * scanMs
+  segments.forEach((segment, s) => {
+    for (let i = 0; i < segmentSlots; i++) {
+      const slot = s * segmentSlots + i
+      const generation = segment.generation(i)
+      const current = renewing.get(slot)
+      if (current) {
+        if (current.generation !== generation) end(current)
+        // Its last answer is in the trust window: the slot may take another lease.
+        if (current.ended && !current.calling) segment.unclaim(i)
+        // The same lease (renewing, or lost and not freed yet), or an answer still to come.
+        if (current.generation === generation || current.calling) continue
+        renewing.delete(slot)
+      }
+      if ((generation & 1) === 0 || segment.dueAt(i) > takeUpBy || !owners.has(segment.owner(i))) continue
+      const lease = segment.claim(i, generation)
+      if (lease) takeUp(slot, generation, lease, segment.dueAt(i))
+    }
+  })
+}
+
+function takeUp(slot: number, generation: number, lease: TableLease, dueAt: number): void {
+  const owner = owners.get(lease.owner)
+  const segment = segments[Math.floor(slot / segmentSlots)]!
+  const i = slot % segmentSlots
+  if (!owner) return segment.unclaim(i)
+  const r: Renewing = { slot, generation, owner: lease.owner, loop: undefined!, calling: false, ended: false }
+  r.loop = new RenewalLoop({
+    ttlMs: lease.ttlMs,
+    trust: lease.trust,
+    renewOnce: async () => {
+      // Released since the last renewal: nothing more to renew (a release racing this check
+      // wins in the database; the answer of this call then changes nothing on the holder's side).
+      if (segment.generation(i) !== generation) {
+        end(r)
+        throw new Error('released')
+      }
+      r.calling = true
+      try {
+        return await renewLease(owner.ctx, lease.id, lease.ttlMs)
+      } finally {
+        // The loop writes the answer into the trust window right after, in this same turn;
+        // the claim goes at a scan, a later turn.
+        r.calling = false
+      }
+    },
     onLost: (error) => {
-      owner.leases.delete(id)
-      parentPort!.postMessage({ id, lost: error.message } satisfies RenewerReport)
+      end(r)
+      parentPort!.postMessage({ entry: { slot, generation }, lost: error.message } satisfies RenewerReport)
     },
   })
-  owner.leases.set(id, loop)
-  return loop
+  renewing.set(slot, r)
+  r.loop.start(dueAt)
+}
+
+/** Stops renewing `r`; lets go of its slot unless a call is under way (a later scan does it then). */
+function end(r: Renewing): void {
+  r.ended = true
+  r.loop.stop()
+  if (!r.calling) segments[Math.floor(r.slot / segmentSlots)]!.unclaim(r.slot % segmentSlots)
 }
