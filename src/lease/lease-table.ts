@@ -73,6 +73,8 @@ export interface TableEntry {
 /** The holder's side: puts leases in free slots and clears them. @internal */
 export class LeaseTable {
   readonly segments: Segment[] = [new Segment()]
+  /** Cell 0 counts puts and frees: the thread looks at the slots again only when it moved (or a lease comes due). */
+  readonly changes = new Int32Array(new SharedArrayBuffer(4))
   /** Free slots, the most recently freed last. */
   #free: number[] = []
   /** Freed slots the renewer thread still claims. */
@@ -96,6 +98,7 @@ export class LeaseTable {
     trust.moveTo(segment.trustCells(i))
     // Odd from here: the thread may take it up.
     const generation = Atomics.add(segment.words, base + generationWord, 1) + 1
+    Atomics.add(this.changes, 0, 1)
     const entry = { slot, generation }
     return this.segments.length > before ? { ...entry, added: this.segments.at(-1)! } : entry
   }
@@ -107,6 +110,7 @@ export class LeaseTable {
     if (segment.generation(i) !== entry.generation) return
     trust.moveTo(new BigInt64Array(2))
     Atomics.add(segment.words, i * slotWords + generationWord, 1)
+    Atomics.add(this.changes, 0, 1)
     this.#free.push(entry.slot)
   }
 

@@ -44,12 +44,12 @@ parentPort!.on('message', (command: RenewerCommand) => {
     pool.on('error', () => {})
     pool.on('connect', (client) => client.on('error', () => {}))
     owners.set(command.owner, { ctx: { pool, schema: command.schema } })
-    scan()
+    scan(true)
   } else if (command.op === 'segment') {
     segments.push(new SegmentReader(command.buffer))
-    scan()
+    scan(true)
   } else if (command.op === 'scan') {
-    scan()
+    scan(true)
   } else {
     const owner = owners.get(command.owner)
     owners.delete(command.owner)
@@ -62,33 +62,48 @@ parentPort!.on('message', (command: RenewerCommand) => {
   }
 })
 
-const scanner = setInterval(scan, scanMs)
+const scanner = setInterval(() => scan(), scanMs)
 scanner.unref()
 
 // Loaded: from here on the thread renews what the table holds (messages queued meanwhile included).
 Atomics.store(new Int32Array(data.ready), 0, 1)
 
-/** Ends the renewals of leases that left their slots, takes up those due before the next scan. */
-function scan(): void {
-  const takeUpBy = monotonicMs() + 2 * scanMs
+/** The table's count of changes at the last scan, and the earliest first renewal it left for later. */
+const changes = new Int32Array(data.changes)
+let scanned = { changes: Number.NaN, nextDueAt: Infinity }
+
+/**
+ * Ends the renewals of leases that left their slots, takes up those due before the next
+ * scan. Looks at the slots only when a lease was put or freed since, one it left comes due,
+ * or `force`d (a coordinator's connection or a segment is new).
+ */
+function scan(force = false): void {
+  const now = monotonicMs()
+  const count = Atomics.load(changes, 0)
+  if (!force && count === scanned.changes && scanned.nextDueAt > now + 2 * scanMs) return
+  const takeUpBy = now + 2 * scanMs
+  let nextDueAt = Infinity
   segments.forEach((segment, s) => {
     for (let i = 0; i < segmentSlots; i++) {
       const slot = s * segmentSlots + i
       const generation = segment.generation(i)
       const current = renewing.get(slot)
       if (current) {
-        if (current.generation !== generation) end(current)
-        // Its last answer is in the trust window: the slot may take another lease.
-        if (current.ended && !current.calling) segment.unclaim(i)
-        // The same lease (renewing, or lost and not freed yet), or an answer still to come.
-        if (current.generation === generation || current.calling) continue
+        // The same lease (renewing, or lost and not freed yet).
+        if (current.generation === generation) continue
+        end(current)
         renewing.delete(slot)
       }
-      if ((generation & 1) === 0 || segment.dueAt(i) > takeUpBy || !owners.has(segment.owner(i))) continue
-      const lease = segment.claim(i, generation)
-      if (lease) takeUp(slot, generation, lease, segment.dueAt(i))
+      if ((generation & 1) === 0 || !owners.has(segment.owner(i))) continue
+      const dueAt = segment.dueAt(i)
+      if (dueAt > takeUpBy) nextDueAt = Math.min(nextDueAt, dueAt)
+      else {
+        const lease = segment.claim(i, generation)
+        if (lease) takeUp(slot, generation, lease, dueAt)
+      }
     }
   })
+  scanned = { changes: count, nextDueAt }
 }
 
 function takeUp(slot: number, generation: number, lease: TableLease, dueAt: number): void {
@@ -111,9 +126,10 @@ function takeUp(slot: number, generation: number, lease: TableLease, dueAt: numb
       try {
         return await renewLease(owner.ctx, lease.id, lease.ttlMs)
       } finally {
-        // The loop writes the answer into the trust window right after, in this same turn;
-        // the claim goes at a scan, a later turn.
         r.calling = false
+        // The loop writes the answer into the trust window right after, in this same turn;
+        // the claim goes in the next one.
+        if (r.ended) setImmediate(() => unclaim(r))
       }
     },
     onLost: (error) => {
@@ -125,9 +141,13 @@ function takeUp(slot: number, generation: number, lease: TableLease, dueAt: numb
   r.loop.start(dueAt)
 }
 
-/** Stops renewing `r`; lets go of its slot unless a call is under way (a later scan does it then). */
+/** Stops renewing `r`; lets go of its slot unless a call is under way (its answer does it then). */
 function end(r: Renewing): void {
   r.ended = true
   r.loop.stop()
-  if (!r.calling) segments[Math.floor(r.slot / segmentSlots)]!.unclaim(r.slot % segmentSlots)
+  if (!r.calling) unclaim(r)
+}
+
+function unclaim(r: Renewing): void {
+  segments[Math.floor(r.slot / segmentSlots)]!.unclaim(r.slot % segmentSlots)
 }

@@ -23,7 +23,9 @@ export interface RenewerReport {
 /** What the thread is started with. @internal */
 export interface RenewerData {
   ready: SharedArrayBuffer
+  /** The table's first segment, and its count of changes (LeaseTable.changes). */
   table: SharedArrayBuffer
+  changes: SharedArrayBuffer
 }
 
 /** A coordinator with a connection of its own in the thread. @internal */
@@ -102,7 +104,7 @@ export class RenewerWorker {
     // No flags for the thread: it runs this package's compiled JavaScript, which needs none,
     // and the flags node was started with are for the main script (-e, --input-type, --test,
     // --watch, --inspect, preloads); some of them stop a worker from starting at all.
-    const workerData: RenewerData = { ready: this.#ready.buffer as SharedArrayBuffer, table: this.#table.segments[0]!.buffer }
+    const workerData: RenewerData = { ready: this.#ready.buffer as SharedArrayBuffer, table: this.#table.segments[0]!.buffer, changes: this.#table.changes.buffer as SharedArrayBuffer }
     this.#worker = new Worker(file, { execArgv: [], workerData })
     // The thread must not keep the process alive: a process that ends drops its leases' renewals.
     this.#worker.unref()
