@@ -1,22 +1,31 @@
 import { Worker } from 'node:worker_threads'
 import type pg from 'pg'
 import { packageDir } from '../package-dir.js'
-import type { TrustWindow } from './trust-window.js'
+import { LeaseTable, scanMs, type TableEntry } from './lease-table.js'
+import { monotonicMs, type TrustWindow } from './trust-window.js'
 
-/** What the main thread tells the renewer thread. @internal */
+/** What the main thread tells the renewer thread. Leases themselves go through the lease table. @internal */
 export type RenewerCommand =
   | { op: 'open'; owner: number; clientConfig: pg.ClientConfig; schema: string }
   /** `last`: no coordinator of the process is left, and the thread ends. */
   | { op: 'close'; owner: number; last: boolean }
-  /** `renewAt`: the first renewal, on the monotonic clock both threads share (a thread slow to start renews on time). */
-  | { op: 'hold'; owner: number; id: string; ttlMs: number; trust: SharedArrayBuffer; renewAt: number }
-  /** The lease is released, lost, or moved to its holder's event loop. */
-  | { op: 'drop'; owner: number; id: string }
+  /** The lease table grew: slots from segment × segmentSlots on live there. */
+  | { op: 'segment'; buffer: SharedArrayBuffer }
+  /** Look at the table now: a lease in it is due sooner than the next scan. */
+  | { op: 'scan' }
 
-/** What the renewer thread tells the main thread: the database says lease `id` is gone. @internal */
+/** What the renewer thread tells the main thread: the database says the lease in `entry` is gone. @internal */
 export interface RenewerReport {
-  id: string
+  entry: TableEntry
   lost: string
+}
+
+/** What the thread is started with. @internal */
+export interface RenewerData {
+  ready: SharedArrayBuffer
+  /** The table's first segment, and its count of changes (LeaseTable.changes). */
+  table: SharedArrayBuffer
+  changes: SharedArrayBuffer
 }
 
 /** A coordinator with a connection of its own in the thread. @internal */
@@ -36,6 +45,13 @@ export interface ThreadHolding {
    * the first time at once; `warning` says why.
    */
   renewHere(warning: string): void
+}
+
+/** A lease in the table, as this thread keeps it. */
+interface Held {
+  entry: TableEntry
+  trust: TrustWindow
+  holding: ThreadHolding
 }
 
 /**
@@ -77,22 +93,24 @@ export class RenewerWorker {
   /** Cell 0 turns 1 once the worker has loaded: shared memory, so it reads true even when
    *  this thread was too busy to take a message. */
   readonly #ready = new Int32Array(new SharedArrayBuffer(4))
+  readonly #table = new LeaseTable()
   /** The owners the worker has been told about. */
   readonly #owners = new Set<number>()
-  readonly #holdings = new Map<string, ThreadHolding>()
+  /** By slot: the lease in it. */
+  readonly #held = new Map<number, Held>()
 
   private constructor() {
     const file = `${packageDir('renewer thread', ['./lease/', '../dist/src/lease/'], 'renewer-thread.js')}/renewer-thread.js`
     // No flags for the thread: it runs this package's compiled JavaScript, which needs none,
     // and the flags node was started with are for the main script (-e, --input-type, --test,
     // --watch, --inspect, preloads); some of them stop a worker from starting at all.
-    this.#worker = new Worker(file, { execArgv: [], workerData: { ready: this.#ready.buffer } })
+    const workerData: RenewerData = { ready: this.#ready.buffer as SharedArrayBuffer, table: this.#table.segments[0]!.buffer, changes: this.#table.changes.buffer as SharedArrayBuffer }
+    this.#worker = new Worker(file, { execArgv: [], workerData })
     // The thread must not keep the process alive: a process that ends drops its leases' renewals.
     this.#worker.unref()
     this.#worker.on('message', (report: RenewerReport) => {
-      const holding = this.#holdings.get(report.id)
-      this.#holdings.delete(report.id)
-      holding?.lost(report.lost)
+      // A lease released (or moved) meanwhile: its release, not this renewal, says how it ended.
+      if (this.#table.holds(report.entry)) this.#held.get(report.entry.slot)?.holding.lost(report.lost)
     })
     const failed = (why: string) => {
       if (RenewerWorker.#current !== this) return // ended on purpose, or already given up
@@ -102,36 +120,44 @@ export class RenewerWorker {
     this.#worker.on('exit', (code) => failed(`exit code ${code}`))
   }
 
-  /** The thread renews lease `id` from `renewAt` (monotonic ms), every ttl/3, until dropped. */
-  hold(owner: ThreadOwner, id: string, ttlMs: number, trust: TrustWindow, renewAt: number, holding: ThreadHolding): void {
+  /**
+   * The thread renews lease `id` from `renewAt` (monotonic ms), every ttl/3, until dropped:
+   * the lease goes into the lease table (its trust window with it), no message.
+   */
+  hold(owner: ThreadOwner, id: string, ttlMs: number, trust: TrustWindow, renewAt: number, holding: ThreadHolding): TableEntry {
     if (!this.#owners.has(owner.id)) {
       const { clientConfig, schema } = owner
       this.#post({ op: 'open', owner: owner.id, clientConfig, schema })
       this.#owners.add(owner.id)
     }
-    this.#holdings.set(id, holding)
-    this.#post({ op: 'hold', owner: owner.id, id, ttlMs, trust: trust.buffer, renewAt })
-    if (Atomics.load(this.#ready, 0) === 1) return
+    const { added, ...entry } = this.#table.put(owner.id, id, ttlMs, renewAt, trust)
+    if (added) this.#post({ op: 'segment', buffer: added.buffer })
+    this.#held.set(entry.slot, { entry, trust, holding })
+    // Only a renewal sooner than the thread's next scan is worth a message (after a failed release).
+    if (renewAt - monotonicMs() < scanMs) this.#post({ op: 'scan' })
+    if (Atomics.load(this.#ready, 0) === 1) return entry
     // A thread that never finishes loading (a preload that hangs in workers) must not cost the
     // lease: half its ttl leaves the event loop time to renew it before its trust window closes.
     const waitMs = ttlMs / 2
     setTimeout(() => {
-      if (Atomics.load(this.#ready, 0) === 1 || this.#holdings.get(id) !== holding) return
-      this.#holdings.delete(id)
-      this.#post({ op: 'drop', owner: owner.id, id })
+      if (Atomics.load(this.#ready, 0) === 1 || !this.#table.holds(entry)) return
+      this.drop(entry, trust)
       holding.renewHere(`the lease renewer thread did not start within ${waitMs} ms: leases held meanwhile renew on the event loop`)
     }, waitMs).unref()
+    return entry
   }
 
-  /** The thread stops renewing lease `id` (released, or lost). */
-  drop(owner: number, id: string): void {
-    if (this.#holdings.delete(id)) this.#post({ op: 'drop', owner, id })
+  /** The thread stops renewing the lease in `entry` (released, lost, or moved); its trust window leaves the table. */
+  drop(entry: TableEntry, trust: TrustWindow): void {
+    if (!this.#table.holds(entry)) return
+    this.#held.delete(entry.slot)
+    this.#table.free(entry, trust)
   }
 
   /** Closes the owner's connection in the thread; the last owner ends the thread. */
   async leave(owner: number): Promise<void> {
     if (!this.#owners.delete(owner)) return
-    for (const [id, h] of this.#holdings) if (h.owner === owner) this.#holdings.delete(id)
+    for (const { entry, trust, holding } of this.#held.values()) if (holding.owner === owner) this.drop(entry, trust)
     const last = this.#owners.size === 0
     if (RenewerWorker.#current !== this) return
     this.#post({ op: 'close', owner, last })
@@ -151,8 +177,9 @@ export class RenewerWorker {
   #giveUp(why: string): void {
     RenewerWorker.#current = undefined
     RenewerWorker.#refused = why
-    const moved = [...this.#holdings.values()]
-    this.#holdings.clear()
-    for (const holding of moved) holding.renewHere(`the lease renewer thread ${why}: leases renew on the event loop`)
+    for (const { entry, trust, holding } of this.#held.values()) {
+      this.drop(entry, trust)
+      holding.renewHere(`the lease renewer thread ${why}: leases renew on the event loop`)
+    }
   }
 }

@@ -3,6 +3,7 @@ import { LeaseLostError, type PgSlotsError } from '../errors.js'
 import type { SqlContext } from '../sql/context.js'
 import { renewLease } from '../sql/renew.js'
 import { RenewalLoop } from './renewal-loop.js'
+import type { TableEntry } from './lease-table.js'
 import { RenewerWorker, type ThreadHolding, type ThreadOwner } from './renewer-worker.js'
 import { monotonicMs, type TrustWindow } from './trust-window.js'
 
@@ -84,20 +85,19 @@ export class Renewer {
     return new ThreadRenewal(this, lease)
   }
 
-  /** Hands `holding` to the thread; false when no thread can take it (said once in the process). */
-  hold(lease: RenewedLease, dueAt: number, holding: ThreadHolding): boolean {
+  /** Hands `holding` to the thread: where it sits in the lease table, or undefined when no thread can take it (said once in the process). */
+  hold(lease: RenewedLease, dueAt: number, holding: ThreadHolding): TableEntry | undefined {
     const worker = RenewerWorker.forProcess()
     if (typeof worker === 'string') {
       this.warn(`the lease renewer thread ${worker}: leases renew on the event loop`)
-      return false
+      return undefined
     }
     this.#worker = worker
-    worker.hold(this.#owner, lease.id, lease.ttlMs, lease.trust, dueAt, holding)
-    return true
+    return worker.hold(this.#owner, lease.id, lease.ttlMs, lease.trust, dueAt, holding)
   }
 
-  drop(id: string): void {
-    this.#worker?.drop(this.#owner.id, id)
+  drop(entry: TableEntry, trust: TrustWindow): void {
+    this.#worker?.drop(entry, trust)
   }
 
   get owner(): number {
@@ -125,6 +125,8 @@ class ThreadRenewal implements Renewal, ThreadHolding {
   readonly #renewer: Renewer
   readonly #lease: RenewedLease
   #here: RenewalLoop | undefined
+  /** Where the lease sits in the lease table while the thread may renew it. */
+  #entry: TableEntry | undefined
 
   constructor(renewer: Renewer, lease: RenewedLease) {
     this.#renewer = renewer
@@ -139,12 +141,14 @@ class ThreadRenewal implements Renewal, ThreadHolding {
     if (this.#here) return this.#here.start(dueAt)
     // A coordinator closed meanwhile renews nothing more (its connections are gone).
     if (this.#renewer.stopped) return
-    if (!this.#renewer.hold(this.#lease, dueAt, this)) this.#moveHere(dueAt)
+    this.#leaveTable()
+    this.#entry = this.#renewer.hold(this.#lease, dueAt, this)
+    if (!this.#entry) this.#moveHere(dueAt)
   }
 
   stop(): void {
     if (this.#here) this.#here.stop()
-    else this.#renewer.drop(this.#lease.id)
+    else this.#leaveTable()
   }
 
   lost(message: string): void {
@@ -152,8 +156,14 @@ class ThreadRenewal implements Renewal, ThreadHolding {
   }
 
   renewHere(warning: string): void {
+    this.#leaveTable()
     this.#renewer.warn(warning)
     this.#moveHere(monotonicMs())
+  }
+
+  #leaveTable(): void {
+    if (this.#entry) this.#renewer.drop(this.#entry, this.#lease.trust)
+    this.#entry = undefined
   }
 
   #moveHere(dueAt: number): void {

@@ -8,18 +8,27 @@ export function monotonicMs(): number {
 const closed = -(2n ** 62n)
 
 /**
- * How long a lease may be trusted, shared between the holder's thread and the renewer thread:
- * slot 0 is the local deadline (monotonic µs), slot 1 the database's `expires_at` (epoch ms).
- * Renewals only ever move the deadline forward, whichever thread made them.
+ * How long a lease may be trusted: cell 0 is the local deadline (monotonic µs), cell 1 the
+ * database's `expires_at` (epoch ms). Its own memory by default; shared with the renewer
+ * thread while the lease is in the lease table (moveTo). Renewals only ever move the
+ * deadline forward, whichever thread made them.
  * @internal
  */
 export class TrustWindow {
-  readonly buffer: SharedArrayBuffer
-  readonly #cells: BigInt64Array
+  #cells: BigInt64Array<ArrayBufferLike>
 
-  constructor(buffer = new SharedArrayBuffer(16)) {
-    this.buffer = buffer
-    this.#cells = new BigInt64Array(buffer)
+  constructor(cells: BigInt64Array<ArrayBufferLike> = new BigInt64Array(2)) {
+    this.#cells = cells
+  }
+
+  /**
+   * The window lives in `cells` from now on (its value copied there): a lease table slot,
+   * or memory of its own again when it leaves the table.
+   */
+  moveTo(cells: BigInt64Array<ArrayBufferLike>): void {
+    Atomics.store(cells, 0, Atomics.load(this.#cells, 0))
+    Atomics.store(cells, 1, Atomics.load(this.#cells, 1))
+    this.#cells = cells
   }
 
   /**
@@ -30,12 +39,13 @@ export class TrustWindow {
     if (!row.expires_at) return
     const remaining = row.expires_at.getTime() - row.db_now.getTime()
     const until = BigInt(Math.floor((sentAtMs + remaining - (ttlMs * 0.02 + 50)) * 1000))
+    const cells = this.#cells
     for (;;) {
-      const current = Atomics.load(this.#cells, 0)
+      const current = Atomics.load(cells, 0)
       if (current >= until || current === closed) return
-      if (Atomics.compareExchange(this.#cells, 0, current, until) === current) break
+      if (Atomics.compareExchange(cells, 0, current, until) === current) break
     }
-    Atomics.store(this.#cells, 1, BigInt(row.expires_at.getTime()))
+    Atomics.store(cells, 1, BigInt(row.expires_at.getTime()))
   }
 
   /** Milliseconds of trust left (≤ 0: closed). */
