@@ -56,9 +56,9 @@ export async function manyLimits(url: string, count: number, seconds: number): P
     await admin.query(`INSERT INTO limits (name, slots) SELECT 'scale:' || i, 2 FROM generate_series(10, $1) AS i`, [count - 1])
     // The state is written in bulk (the same rows acquire() writes): what is measured is
     // the acquire that runs next to it.
-    await admin.query(`INSERT INTO leases (id, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at)
+    await admin.query(`INSERT INTO leases (id, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at, fencing_token)
       SELECT gen_random_uuid(), ARRAY['scale:' || i], ARRAY['scale:' || i], 1, '"bench"', '2 hours', now(), now(),
-        now() + interval '2 hours'
+        now() + interval '2 hours', _next_fencing_token()
       FROM generate_series(1, $1) AS i`, [count - 1])
     await admin.query(`UPDATE limits SET active_slots = 1 WHERE name <> 'scale:probe'`)
     await admin.query('ANALYZE')
