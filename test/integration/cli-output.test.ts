@@ -13,7 +13,8 @@ describe('pgslots CLI output (built, as real processes)', () => {
     const slots = t.coordinator()
     await slots.limits.create('gpu:*', { slots: 2 })
     await slots.limits.create('gpu:worker-1', { slots: 2 })
-    await slots.limits.create('api:openai-embeddings', { slots: 5, slotDecayPerSecond: 0.01 })
+    // A slow decay: the bucket still reads 4.90 or more 100 s later, however busy the machine.
+    await slots.limits.create('api:openai-embeddings', { slots: 5, slotDecayPerSecond: 0.001 })
     await slots.rateLimit('api:openai-embeddings', { occupy: 5 })
   })
 
@@ -53,7 +54,7 @@ describe('pgslots CLI output (built, as real processes)', () => {
     const text = (await run(['limit', 'ls'])).stdout
     for (const line of text.trimEnd().split('\n')) expect(line.length, line).toBeLessThanOrEqual(100)
     expect(text).toMatch(/^name +state +slots +used +waiting +decay\/s +bucket +denied +avg held s +from$/m)
-    expect(text).toMatch(/^api:openai-embeddings +active +5 +0 +0 +0\.010 +(4\.9\d|5\.00) /m)
+    expect(text).toMatch(/^api:openai-embeddings +active +5 +0 +0 +0\.001 +(4\.9\d|5\.00) /m)
     expect(text).toMatch(/^gpu:\* +template +2 /m)
     const inspect = JSON.parse((await run(['limit', 'inspect', 'api:openai-embeddings', '--json'])).stdout)
     expect(inspect.bucketLevel).toBeGreaterThan(4.5)
