@@ -26,8 +26,9 @@ const idWord = 4
 const dueCell = 4
 const trustCell = 5
 /**
- * How often the renewer thread scans the table, and how far ahead it takes up a lease. Below
- * the smallest ttl/3 (ttl ≥ 100 ms): every lease is taken up before its first renewal is due.
+ * How far ahead the renewer thread takes up a lease, and the shortest time between two of its
+ * scans. Below the smallest ttl/3 (ttl ≥ 100 ms): every lease is taken up before its first
+ * renewal is due.
  */
 export const scanMs = 25
 /** Slots per segment: a segment is 16 KiB; a process that holds more leases adds segments. */

@@ -2,14 +2,16 @@
 // connection of its own, so a holder whose event loop is busy (CPU-bound work, a long
 // synchronous parse) keeps its slots while the process lives. When the process dies, so
 // does this thread, and the ttl frees them. The leases are in the lease table (shared
-// memory, no message per lease): every scanMs the thread takes up those whose first renewal
-// comes due, and renews each in a RenewalLoop, the same loop the event loop runs when there
-// is no thread, until it leaves its slot.
+// memory, no message per lease): the thread sleeps until the first renewal it knows of comes
+// due (the holder's thread rings its Alarm for a sooner one), takes up the leases due by then,
+// and renews each in a RenewalLoop, the same loop the event loop runs when there is no
+// thread, until it leaves its slot.
 import { parentPort, workerData } from 'node:worker_threads'
 import pg from 'pg'
 import type { SqlContext } from '../sql/context.js'
 import { renewLease } from '../sql/renew.js'
 import { scanMs, SegmentReader, segmentSlots, type TableLease } from './lease-table.js'
+import { Alarm, idleScanMs } from './renewer-alarm.js'
 import { RenewalLoop } from './renewal-loop.js'
 import type { RenewerCommand, RenewerData, RenewerReport } from './renewer-worker.js'
 import { monotonicMs } from './trust-window.js'
@@ -44,26 +46,23 @@ parentPort!.on('message', (command: RenewerCommand) => {
     pool.on('error', () => {})
     pool.on('connect', (client) => client.on('error', () => {}))
     owners.set(command.owner, { ctx: { pool, schema: command.schema } })
-    scan(true)
+    lookAgain()
   } else if (command.op === 'segment') {
     segments.push(new SegmentReader(command.buffer))
-    scan(true)
-  } else if (command.op === 'scan') {
-    scan(true)
+    lookAgain()
   } else {
     const owner = owners.get(command.owner)
     owners.delete(command.owner)
     for (const r of renewing.values()) if (r.owner === command.owner) end(r)
     void owner?.ctx.pool.end().catch(() => {})
     if (command.last) {
-      clearInterval(scanner)
+      closing = true
+      alarm.ring()
       parentPort!.close()
     }
   }
 })
 
-const scanner = setInterval(() => scan(), scanMs)
-scanner.unref()
 
 // Loaded: from here on the thread renews what the table holds (messages queued meanwhile included).
 Atomics.store(new Int32Array(data.ready), 0, 1)
@@ -71,6 +70,31 @@ Atomics.store(new Int32Array(data.ready), 0, 1)
 /** The table's count of changes at the last scan, and the earliest first renewal it left for later. */
 const changes = new Int32Array(data.changes)
 let scanned = { changes: Number.NaN, nextDueAt: Infinity }
+const alarm = new Alarm(data.alarm)
+let closing = false
+/** A coordinator's connection or a segment is new: the next scan looks at every slot. */
+let force = false
+
+function lookAgain(): void {
+  force = true
+  alarm.ring()
+}
+
+/** Scans, then sleeps until the first renewal due (at most idleScanMs), or until rung. */
+async function watch(): Promise<void> {
+  while (!closing) {
+    const seen = alarm.rings()
+    scan(force)
+    force = false
+    const wakeAt = Math.min(scanned.nextDueAt - 2 * scanMs, monotonicMs() + idleScanMs)
+    alarm.setFor(wakeAt)
+    // A lease put after the scan read the table, before the time above was set, may not have
+    // rung (its holder counts the change first, then reads the time): look again at once.
+    if (Atomics.load(changes, 0) !== scanned.changes) continue
+    await alarm.sleep(seen, Math.max(scanMs, wakeAt - monotonicMs()))
+  }
+}
+void watch()
 
 /**
  * Ends the renewals of leases that left their slots, takes up those due before the next

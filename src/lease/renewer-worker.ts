@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads'
 import type pg from 'pg'
 import { packageDir } from '../package-dir.js'
-import { LeaseTable, scanMs, type TableEntry } from './lease-table.js'
-import { monotonicMs, type TrustWindow } from './trust-window.js'
+import { LeaseTable, type TableEntry } from './lease-table.js'
+import { Alarm } from './renewer-alarm.js'
+import type { TrustWindow } from './trust-window.js'
 
 /** What the main thread tells the renewer thread. Leases themselves go through the lease table. @internal */
 export type RenewerCommand =
@@ -11,8 +12,6 @@ export type RenewerCommand =
   | { op: 'close'; owner: number; last: boolean }
   /** The lease table grew: slots from segment × segmentSlots on live there. */
   | { op: 'segment'; buffer: SharedArrayBuffer }
-  /** Look at the table now: a lease in it is due sooner than the next scan. */
-  | { op: 'scan' }
 
 /** What the renewer thread tells the main thread: the database says the lease in `entry` is gone. @internal */
 export interface RenewerReport {
@@ -23,9 +22,10 @@ export interface RenewerReport {
 /** What the thread is started with. @internal */
 export interface RenewerData {
   ready: SharedArrayBuffer
-  /** The table's first segment, and its count of changes (LeaseTable.changes). */
+  /** The table's first segment, its count of changes (LeaseTable.changes), and the thread's alarm. */
   table: SharedArrayBuffer
   changes: SharedArrayBuffer
+  alarm: SharedArrayBuffer
 }
 
 /** A coordinator with a connection of its own in the thread. @internal */
@@ -94,6 +94,7 @@ export class RenewerWorker {
    *  this thread was too busy to take a message. */
   readonly #ready = new Int32Array(new SharedArrayBuffer(4))
   readonly #table = new LeaseTable()
+  readonly #alarm = new Alarm()
   /** The owners the worker has been told about. */
   readonly #owners = new Set<number>()
   /** By slot: the lease in it. */
@@ -104,7 +105,7 @@ export class RenewerWorker {
     // No flags for the thread: it runs this package's compiled JavaScript, which needs none,
     // and the flags node was started with are for the main script (-e, --input-type, --test,
     // --watch, --inspect, preloads); some of them stop a worker from starting at all.
-    const workerData: RenewerData = { ready: this.#ready.buffer as SharedArrayBuffer, table: this.#table.segments[0]!.buffer, changes: this.#table.changes.buffer as SharedArrayBuffer }
+    const workerData: RenewerData = { ready: this.#ready.buffer as SharedArrayBuffer, table: this.#table.segments[0]!.buffer, changes: this.#table.changes.buffer as SharedArrayBuffer, alarm: this.#alarm.buffer }
     this.#worker = new Worker(file, { execArgv: [], workerData })
     // The thread must not keep the process alive: a process that ends drops its leases' renewals.
     this.#worker.unref()
@@ -133,8 +134,8 @@ export class RenewerWorker {
     const { added, ...entry } = this.#table.put(owner.id, id, ttlMs, renewAt, trust)
     if (added) this.#post({ op: 'segment', buffer: added.buffer })
     this.#held.set(entry.slot, { entry, trust, holding })
-    // Only a renewal sooner than the thread's next scan is worth a message (after a failed release).
-    if (renewAt - monotonicMs() < scanMs) this.#post({ op: 'scan' })
+    // Only a renewal sooner than the thread's next scan wakes it (after a failed release, or a shorter ttl).
+    this.#alarm.ringBefore(renewAt)
     if (Atomics.load(this.#ready, 0) === 1) return entry
     // A thread that never finishes loading (a preload that hangs in workers) must not cost the
     // lease: half its ttl leaves the event loop time to renew it before its trust window closes.

@@ -76,6 +76,24 @@ describe('the renewer thread learns of leases from shared memory', () => {
     expect(await renewCalls()).toBe(released)
   })
 
+  it('wakes, while it sleeps until a later renewal, for a lease due sooner, and renews it while the holder blocks', async () => {
+    const slots = t.coordinator({ renewIn: 'thread', listen: false })
+    await slots.limits.create('long-first', { slots: 1 })
+    await slots.limits.create('short-then', { slots: 1 })
+    // First renewal 20 s away: the thread sleeps its longest (idleScanMs).
+    const long = await slots.acquire('long-first', { ttlMs: 60_000 })
+    await sleep(100)
+    const before = await renewCalls()
+    const short = await slots.acquire('short-then', { ttlMs: 600 })
+    // Its first renewal is due in 200 ms, long before the thread would look again: only the
+    // alarm the holder rang brings the thread in time while this event loop is blocked.
+    block(1500)
+    expect(short.lost).toBe(false)
+    expect(await renewCalls()).toBeGreaterThanOrEqual(before + 3)
+    expect(await short.release()).toBe(true)
+    expect(await long.release()).toBe(true)
+  })
+
   it('grows its table past one segment (256 slots) and renews every lease in it', async () => {
     const slots = t.coordinator({ renewIn: 'thread', listen: false })
     await slots.limits.create('many', { slots: 600 })
