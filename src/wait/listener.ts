@@ -18,7 +18,7 @@ const healthCheckMs = 15_000
 const probeTimeoutMs = 3000
 
 /**
- * The one LISTEN connection of a coordinator, outside the pool, on a channel of its own
+ * The LISTEN connection of a process's coordinators (shared-listener.ts), outside the pool, on a channel of its own
  * (named by its backend pid, which waiters record): a NOTIFY reaches only this process.
  * Reconnects with capped, jittered backoff, checks itself with `pg_listening_channels()`,
  * and reports every (re)start of listening so pending waiters are re-checked. NOTIFY is only a latency hint.

@@ -73,14 +73,21 @@ export class WaitRegistry {
     this.#schedulePoll(10)
   }
 
-  /** A NOTIFY arrived: a waiter's ticket, or a grant (see wire-protocol.ts). */
-  notified(payload: string): void {
+  /**
+   * A NOTIFY arrived: a waiter's ticket, or a grant (see wire-protocol.ts). True when a waiter
+   * of this registry took it (a listener shared by several coordinators tries each in turn).
+   */
+  notified(payload: string): boolean {
     const { ticket, grant } = parseNotification(payload)
     const waiter = this.#byTicket.get(ticket)
-    if (waiter) return waiter.wake(grant)
+    if (waiter) {
+      waiter.wake(grant)
+      return true
+    }
     // Not registered yet (its acquire() response is still on the way): remember briefly.
     this.#early.set(ticket, grant)
     if (this.#early.size > 10_000) this.#early.delete(this.#early.keys().next().value as string)
+    return false
   }
 
   /**

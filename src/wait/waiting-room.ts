@@ -1,7 +1,8 @@
 import type pg from 'pg'
 import type { AcquireRow } from '../sql/acquire.js'
 import type { SqlContext } from '../sql/context.js'
-import { Listener } from './listener.js'
+import type { Listener } from './listener.js'
+import { joinListener } from './shared-listener.js'
 import { WaitRegistry, type WaitRequest } from './wait-registry.js'
 
 /** @internal */
@@ -21,13 +22,15 @@ export interface QueueAs {
 }
 
 /**
- * Where this coordinator's queued requests wait: the one owner of the LISTEN connection,
- * its pid (which waiter rows record and heartbeats refresh) and the heartbeat rule.
+ * Where this coordinator's queued requests wait: the one owner of its part in the process's
+ * LISTEN connection (shared-listener.ts), its pid (which waiter rows record and heartbeats
+ * refresh) and the heartbeat rule.
  * @internal
  */
 export class WaitingRoom {
   readonly #registry: WaitRegistry
   readonly #listener: Listener | undefined
+  readonly #leave: () => Promise<void> = async () => {}
 
   constructor(o: WaitingRoomOptions) {
     this.#registry = new WaitRegistry(o.ctx, o.pollIntervalMs, () => this.#listener?.pid ?? null)
@@ -35,7 +38,7 @@ export class WaitingRoom {
       this.#registry.pollWithoutNotifications()
       return
     }
-    this.#listener = new Listener(o.listen, o.ctx.schema, {
+    const joined = joinListener(o.listen, o.ctx.schema, {
       onNotify: (payload) => this.#registry.notified(payload),
       onListening: () => this.#registry.wakeAll(),
       onUnreliable: () => {
@@ -46,6 +49,8 @@ export class WaitingRoom {
       },
       sendProbe: async (channel, payload) => void (await o.ctx.pool.query('SELECT pg_notify($1, $2)', [channel, payload])),
     })
+    this.#listener = joined.listener
+    this.#leave = joined.leave
   }
 
   /**
@@ -68,7 +73,7 @@ export class WaitingRoom {
   }
 
   async close(): Promise<void> {
-    await this.#listener?.stop()
+    await this.#leave()
     this.#registry.close()
   }
 }
