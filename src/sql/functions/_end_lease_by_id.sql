@@ -2,18 +2,11 @@
 -- skipping the lease when one is busy), deletes it and writes its history row in one
 -- statement, then frees its slots and hands them on. A lease whose time is up when it is
 -- released counts as expired. False when it was not ended (gone, or skipped).
--- The lock: a lease of one concurrency limit whose queue has waiters takes only a key-share
--- lock on the limit row, so that it can hand its slots in place to the head without waiting
--- for (or holding up) the acquires and other releases of that limit, which take the
--- exclusive FOR NO KEY UPDATE lock. What changes a limit itself (slots, active, rate,
--- delete) takes FOR UPDATE, which waits for the key-share lock: such a handoff never races
--- it. Every other end takes the exclusive lock (see _hand_on).
 CREATE OR REPLACE FUNCTION _end_lease_by_id(p_lease_id uuid, p_kind text, p_nowait boolean)
 RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
   v_limits limits[];
   v_counted text[];
-  v_shared boolean := false;
   v_ended history;
   v_now timestamptz;
 BEGIN
@@ -25,13 +18,8 @@ BEGIN
     IF NOT FOUND THEN RETURN false; END IF;
     v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_counted) ORDER BY l.name);
   ELSE
-    SELECT counted INTO v_counted FROM leases WHERE id = p_lease_id;
-    v_shared := cardinality(v_counted) = 1 AND EXISTS (SELECT 1 FROM waiters WHERE queue = v_counted[1]);
-    IF v_shared THEN
-      v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = v_counted[1] FOR KEY SHARE);
-    ELSE
-      v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_counted) ORDER BY l.name FOR NO KEY UPDATE);
-    END IF;
+    v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY ((SELECT counted FROM leases WHERE id = p_lease_id)::text[])
+                      ORDER BY l.name FOR UPDATE);
   END IF;
   v_now := clock_timestamp();
   WITH gone AS (DELETE FROM leases WHERE id = p_lease_id RETURNING *)
@@ -43,7 +31,7 @@ BEGIN
   RETURNING * INTO v_ended;
   IF NOT FOUND THEN RETURN false; END IF;
   IF cardinality(v_ended.counted) > 0 THEN
-    PERFORM _hand_on(v_ended, v_limits, v_now, v_shared);
+    PERFORM _hand_on(v_ended, v_limits, v_now);
   END IF;
   RETURN true;
 END $$;

@@ -12,9 +12,7 @@ DECLARE
 BEGIN
   WHILE v_i <= cardinality(v_queues) LOOP
     LOOP
-      -- Locked: a release handing slots in place to this head may hold it (it is gone then,
-      -- and the next one comes back).
-      SELECT * INTO v_head FROM waiters WHERE queue = v_queues[v_i] ORDER BY priority DESC, ticket LIMIT 1 FOR UPDATE;
+      SELECT * INTO v_head FROM waiters WHERE queue = v_queues[v_i] ORDER BY priority DESC, ticket LIMIT 1;
       EXIT WHEN NOT FOUND;
       v_outcome := _try_grant(v_head);
       IF v_outcome = 'blocked' THEN

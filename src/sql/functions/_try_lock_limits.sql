@@ -5,7 +5,7 @@ DECLARE
   v_locked integer;
 BEGIN
   SELECT count(*) INTO v_locked FROM (
-    SELECT 1 FROM limits WHERE name = ANY (p_names) ORDER BY name FOR NO KEY UPDATE SKIP LOCKED
+    SELECT 1 FROM limits WHERE name = ANY (p_names) ORDER BY name FOR UPDATE SKIP LOCKED
   ) AS l;
   RETURN v_locked = (SELECT count(*) FROM limits WHERE name = ANY (p_names));
 END $$;

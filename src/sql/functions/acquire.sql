@@ -30,14 +30,14 @@ DECLARE
   v_lease leases;
   v_result acquire_result;
 BEGIN
-  v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_names) ORDER BY l.name FOR NO KEY UPDATE);
+  v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_names) ORDER BY l.name FOR UPDATE);
   -- A name that does not exist may be covered by a template (only then is this paid for).
   -- Read again even when this call created nothing: a concurrent first request may have
   -- created the limit since the read above.
   IF cardinality(v_limits) < cardinality(v_names) THEN
     v_existing := ARRAY(SELECT l.name FROM unnest(v_limits) AS l);
     PERFORM _instantiate_templates(v_names);
-    v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_names) ORDER BY l.name FOR NO KEY UPDATE);
+    v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_names) ORDER BY l.name FOR UPDATE);
     -- Reported, so that a misspelt name a template covers does not become a limit unseen.
     SELECT array_agg(l.name ORDER BY l.name), array_agg(l.template ORDER BY l.name)
     INTO v_result.created, v_result.created_from

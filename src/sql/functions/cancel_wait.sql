@@ -6,10 +6,9 @@ DECLARE
 BEGIN
   SELECT * INTO v_waiter FROM waiters WHERE id = p_waiter_id LIMIT 1;
   IF FOUND THEN
-    PERFORM 1 FROM limits WHERE name = ANY (v_waiter.queues) ORDER BY name FOR NO KEY UPDATE;
-    -- Re-read under the limit locks, its row locked: a grant may have landed meanwhile, or
-    -- be landing (a release handing slots in place), and is waited for.
-    SELECT * INTO v_waiter FROM waiters WHERE id = p_waiter_id LIMIT 1 FOR UPDATE;
+    PERFORM 1 FROM limits WHERE name = ANY (v_waiter.queues) ORDER BY name FOR UPDATE;
+    -- Re-read under the limit locks: a grant may have landed meanwhile.
+    SELECT * INTO v_waiter FROM waiters WHERE id = p_waiter_id LIMIT 1;
     IF FOUND THEN
       PERFORM _end_wait(v_waiter, clock_timestamp());
       PERFORM _grant_waiters(v_waiter.queues);

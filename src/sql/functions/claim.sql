@@ -14,7 +14,7 @@ DECLARE
 BEGIN
   SELECT * INTO v_waiter FROM waiters WHERE id = p_waiter_id LIMIT 1;
   IF FOUND AND _first_live_in_line(v_waiter.queues, v_waiter.priority, v_waiter.ticket) THEN
-    PERFORM 1 FROM limits WHERE name = ANY (v_waiter.names) ORDER BY name FOR NO KEY UPDATE;
+    PERFORM 1 FROM limits WHERE name = ANY (v_waiter.names) ORDER BY name FOR UPDATE;
     PERFORM _expire_leases_on(v_waiter.queues);
     PERFORM _grant_waiters(v_waiter.queues);
   END IF;

@@ -23,8 +23,7 @@ BEGIN
     CONTINUE WHEN NOT _try_lock_limits(v_waiter.queues);
     -- Re-read under the locks: a grant or a heartbeat may have landed meanwhile.
     SELECT * INTO v_waiter FROM waiters
-    WHERE queue = v_waiter.queue AND ticket = v_waiter.ticket AND expires_at <= clock_timestamp()
-    FOR UPDATE SKIP LOCKED;
+    WHERE queue = v_waiter.queue AND ticket = v_waiter.ticket AND expires_at <= clock_timestamp();
     CONTINUE WHEN NOT FOUND;
     PERFORM _end_wait(v_waiter, clock_timestamp());
     PERFORM _grant_waiters(v_waiter.queues);
