@@ -25,6 +25,8 @@ export interface ContentionResult extends CpuPerAcquisition {
   waitMaxMs: number
   /** max wait ÷ fair share (loops × hold ÷ slots) */
   maxWaitOverFairShare: number
+  /** The longest wait of a request sent in the warm-up (connections and plans being made), left out of the waits above. */
+  coldStartWaitMaxMs: number
   dbCallsPerAcquisition: number
 }
 
@@ -61,6 +63,9 @@ export async function runLoops(sem: Semaphore, loops: number, holdMs: number, st
  * Metrics over all acquisitions. Freed slots are taken in the order they were freed: each
  * grant takes the oldest freed slot nobody has taken yet (or one of the initially free
  * ones); for a grant that had to wait, handoff is the time that slot stood free.
+ * Throughput and utilisation count the whole run; handoffs and waits count from the end of
+ * the warm-up (cpu.from, as the CPU does), when every connection is open and has planned
+ * its statements: before, a request waits for that, not for its turn (coldStartWaitMaxMs).
  */
 export function summarise(
   system: string,
@@ -72,8 +77,8 @@ export function summarise(
   cpu: { clientMs: number; serverMs: number | null; from: number },
 ): ContentionResult {
   const events = [
-    ...records.map((r) => ({ t: r.released, grant: false, waited: false })),
-    ...records.map((r) => ({ t: r.got, grant: true, waited: r.got - r.asked > 0.5 })),
+    ...records.map((r) => ({ t: r.released, grant: false, waited: false, warm: false })),
+    ...records.map((r) => ({ t: r.got, grant: true, waited: r.got - r.asked > 0.5, warm: r.asked >= cpu.from })),
   ].sort((a, b) => a.t - b.t)
   const freed: number[] = []
   const handoffs: number[] = []
@@ -83,10 +88,11 @@ export function summarise(
     else if (initiallyFree > 0) initiallyFree--
     else {
       const at = freed.shift()
-      if (at !== undefined && e.waited) handoffs.push(e.t - at)
+      if (at !== undefined && e.waited && e.warm) handoffs.push(e.t - at)
     }
   }
-  const waits = records.map((r) => r.got - r.asked)
+  const waits = records.filter((r) => r.asked >= cpu.from).map((r) => r.got - r.asked)
+  const coldWaits = records.filter((r) => r.asked < cpu.from).map((r) => r.got - r.asked)
   const held = records.reduce((sum, r) => sum + (r.released - r.got), 0)
   const waitMax = waits.reduce((a, b) => Math.max(a, b), 0)
   return {
@@ -99,6 +105,7 @@ export function summarise(
     waitP99Ms: round(percentile(waits, 99)),
     waitMaxMs: round(waitMax),
     maxWaitOverFairShare: round(waitMax / ((s.loops * s.holdMs) / s.slots)),
+    coldStartWaitMaxMs: round(coldWaits.reduce((a, b) => Math.max(a, b), 0)),
     dbCallsPerAcquisition: round(dbCalls / records.length),
     ...perAcquisition(cpu.clientMs, cpu.serverMs, records.filter((r) => r.got >= cpu.from).length),
   }
