@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type pg from 'pg'
-import { installFunctions } from './install-functions.js'
+import { installFunctions, publicFunctionSettings } from './install-functions.js'
 import { installViews } from './install-views.js'
 import { readSqlSources, ReplaceRefused } from './sql-sources.js'
 
@@ -12,8 +12,8 @@ export interface InstalledSql {
 
 /**
  * Installs the SQL functions and views in their current form, in one transaction, after
- * the migrations: skipped when the sources are the ones installed last (their digest is
- * kept in settings). When CREATE OR REPLACE refuses an object, the transaction runs again
+ * the migrations: skipped when the sources, and the settings public functions are pinned
+ * to, are the ones installed last (their digest is kept in settings). When CREATE OR REPLACE refuses an object, the transaction runs again
  * with that object dropped and created anew, its rights carried over. The caller holds the
  * schema's migration lock. @internal
  */
@@ -21,6 +21,8 @@ export async function installSql(client: pg.PoolClient, schema: string): Promise
   const functions = await readSqlSources('functions', 'acquire.sql')
   const views = await readSqlSources('views', 'limit_status.sql')
   const digest = createHash('sha256')
+  // The settings too: a database installed with others gets them, though no source changed.
+  digest.update(`${publicFunctionSettings}\0`)
   for (const { name, text } of [...functions, ...views]) digest.update(`${name}\0${text}\0`)
   const sha256 = digest.digest('hex')
   const recreate = new Set<string>()
