@@ -3,8 +3,8 @@ import { Listener, type ListenerEvents } from './listener.js'
 
 /** What a coordinator's waiting room hears from the process's listener. @internal */
 export interface ListenerMember extends Omit<ListenerEvents, 'onNotify'> {
-  /** A NOTIFY payload arrived; true when one of this member's waiters took it. */
-  onNotify(payload: string): boolean
+  /** A NOTIFY payload arrived; true when one of this member's waiters took it. With `remember`, one that none took is kept for a waiter about to register. */
+  onNotify(payload: string, remember: boolean): boolean
 }
 
 interface Shared {
@@ -43,8 +43,11 @@ export function joinListener(config: pg.ClientConfig, schema: string, member: Li
     const members = new Set<ListenerMember>()
     const created: Shared = { listener: undefined!, members, unreliable: false }
     created.listener = new Listener(config, schema, {
-      // A member that has not registered the waiter yet keeps the ticket for it (bounded).
-      onNotify: (payload) => void [...members].some((m) => m.onNotify(payload)),
+      // When no member has the waiter yet (its acquire() answer is on the way), each keeps the ticket (bounded).
+      onNotify: (payload) => {
+        if (members.size === 1) return void members.forEach((m) => m.onNotify(payload, true))
+        if (![...members].some((m) => m.onNotify(payload, false))) members.forEach((m) => m.onNotify(payload, true))
+      },
       onListening: () => members.forEach((m) => m.onListening()),
       onUnreliable: () => {
         created.unreliable = true

@@ -74,10 +74,11 @@ export class WaitRegistry {
   }
 
   /**
-   * A NOTIFY arrived: a waiter's ticket, or a grant (see wire-protocol.ts). True when a waiter
-   * of this registry took it (a listener shared by several coordinators tries each in turn).
+   * A NOTIFY arrived: a waiter's ticket, or a grant (see wire-protocol.ts). False when no
+   * waiter of this registry has the ticket (a listener shared by several coordinators asks
+   * each in turn, then has every one of them remember it).
    */
-  notified(payload: string): boolean {
+  notified(payload: string, remember = true): boolean {
     const { ticket, grant } = parseNotification(payload)
     const waiter = this.#byTicket.get(ticket)
     if (waiter) {
@@ -85,6 +86,7 @@ export class WaitRegistry {
       return true
     }
     // Not registered yet (its acquire() response is still on the way): remember briefly.
+    if (!remember) return false
     this.#early.set(ticket, grant)
     if (this.#early.size > 10_000) this.#early.delete(this.#early.keys().next().value as string)
     return false

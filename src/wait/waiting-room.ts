@@ -39,7 +39,7 @@ export class WaitingRoom {
       return
     }
     const joined = joinListener(o.listen, o.ctx.schema, {
-      onNotify: (payload) => this.#registry.notified(payload),
+      onNotify: (payload, remember) => this.#registry.notified(payload, remember),
       onListening: () => this.#registry.wakeAll(),
       onUnreliable: () => {
         this.#registry.pollWithoutNotifications()
