@@ -104,15 +104,20 @@ export class LeaseTable {
     return this.segments.length > before ? { ...entry, added: this.segments.at(-1)! } : entry
   }
 
-  /** The lease leaves the slot (its trust window moved out first): the thread renews it no more. */
-  free(entry: TableEntry, trust: TrustWindow): void {
+  /**
+   * The lease leaves the slot (its trust window moved out first): the thread renews it no
+   * more. True when the thread still claims the slot (it renewed the lease): it lets go at
+   * its next scan, which the caller should bring forward.
+   */
+  free(entry: TableEntry, trust: TrustWindow): boolean {
     const segment = this.#segment(entry.slot)
     const i = entry.slot % segmentSlots
-    if (segment.generation(i) !== entry.generation) return
+    if (segment.generation(i) !== entry.generation) return false
     trust.moveTo(new BigInt64Array(2))
     Atomics.add(segment.words, i * slotWords + generationWord, 1)
     Atomics.add(this.changes, 0, 1)
     this.#free.push(entry.slot)
+    return this.#claim(entry.slot) !== 0
   }
 
   /** True while the lease is still in its slot. */

@@ -53,7 +53,7 @@ export class Alarm {
 
   /** Resolves after `ms`, or at once when rung since `seen`. */
   async sleep(seen: number, ms: number): Promise<void> {
-    const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.#words, 0, seen, ms)
+    const wait = (Atomics as unknown as AtomicsWaitAsync).waitAsync(this.#words, 0, seen, Math.max(0, ms))
     if (wait.async) await wait.value
   }
 }

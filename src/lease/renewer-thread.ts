@@ -80,18 +80,25 @@ function lookAgain(): void {
   alarm.ring()
 }
 
-/** Scans, then sleeps until the first renewal due (at most idleScanMs), or until rung. */
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)))
+
+/**
+ * Scans, then sleeps until the first renewal due (at most idleScanMs), or until rung; two
+ * scans are scanMs apart at least, through a timer, so renewals, answers and messages run
+ * in between however often the holders ring (a scan takes up what is due within 2 × scanMs).
+ */
 async function watch(): Promise<void> {
   while (!closing) {
     const seen = alarm.rings()
+    const scannedAt = monotonicMs()
     scan(force)
     force = false
-    const wakeAt = Math.min(scanned.nextDueAt - 2 * scanMs, monotonicMs() + idleScanMs)
+    const wakeAt = Math.min(scanned.nextDueAt - 2 * scanMs, scannedAt + idleScanMs)
     alarm.setFor(wakeAt)
     // A lease put after the scan read the table, before the time above was set, may not have
-    // rung (its holder counts the change first, then reads the time): look again at once.
-    if (Atomics.load(changes, 0) !== scanned.changes) continue
-    await alarm.sleep(seen, Math.max(scanMs, wakeAt - monotonicMs()))
+    // rung (its holder counts the change first, then reads the time): look again soon.
+    if (Atomics.load(changes, 0) === scanned.changes) await alarm.sleep(seen, wakeAt - monotonicMs())
+    await pause(scannedAt + scanMs - monotonicMs())
   }
 }
 void watch()

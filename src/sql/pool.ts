@@ -12,7 +12,10 @@ export interface PoolHandle {
 export function openPool(options: ResolvedOptions): PoolHandle {
   if (options.pool) {
     const config = (options.pool as unknown as { options: pg.ClientConfig }).options
-    return { pool: options.pool, owned: false, clientConfig: { ...config } }
+    // pg-pool keeps the password out of enumeration (stack traces): copy it by name.
+    const clientConfig: pg.ClientConfig = { ...config }
+    if (config.password !== undefined) clientConfig.password = config.password
+    return { pool: options.pool, owned: false, clientConfig }
   }
   const clientConfig: pg.ClientConfig = {
     connectionString: options.connectionString,

@@ -149,12 +149,15 @@ export class Listener {
   async #probe(): Promise<'arrived' | 'missing' | 'unknown'> {
     const payload = `probe:${Math.random().toString(36).slice(2)}`
     let timer: NodeJS.Timeout | undefined
+    let timedOut: () => void = () => {}
     const arrived = new Promise<boolean>((resolve) => {
       this.#probes.set(payload, () => resolve(true))
-      timer = setTimeout(() => resolve(false), probeTimeoutMs)
+      timedOut = () => resolve(false)
     })
     try {
       await this.#events.sendProbe(this.#channel, payload)
+      // Counted from the send: a pool slow to lend a connection is not a path that drops NOTIFY.
+      timer = setTimeout(timedOut, probeTimeoutMs)
       return (await arrived) ? 'arrived' : 'missing'
     } catch {
       return 'unknown'

@@ -10,8 +10,6 @@ export interface ListenerMember extends Omit<ListenerEvents, 'onNotify'> {
 interface Shared {
   listener: Listener
   members: Set<ListenerMember>
-  /** The path drops notifications: members that join later poll at once. */
-  unreliable: boolean
 }
 
 const byKey = new Map<string, Shared>()
@@ -41,7 +39,7 @@ export function joinListener(config: pg.ClientConfig, schema: string, member: Li
   let shared = key === undefined ? undefined : byKey.get(key)
   if (!shared) {
     const members = new Set<ListenerMember>()
-    const created: Shared = { listener: undefined!, members, unreliable: false }
+    const created: Shared = { listener: undefined!, members }
     created.listener = new Listener(config, schema, {
       // When no member has the waiter yet (its acquire() answer is on the way), each keeps the ticket (bounded).
       onNotify: (payload) => {
@@ -50,17 +48,28 @@ export function joinListener(config: pg.ClientConfig, schema: string, member: Li
       },
       onListening: () => members.forEach((m) => m.onListening()),
       onUnreliable: () => {
-        created.unreliable = true
+        // The listener stops for good; coordinators created later try a connection of their own.
+        if (key !== undefined && byKey.get(key) === created) byKey.delete(key)
         members.forEach((m) => m.onUnreliable())
       },
-      sendProbe: (channel, payload) => [...members][0]!.sendProbe(channel, payload),
+      // Through the first member whose pool can send it.
+      sendProbe: async (channel, payload) => {
+        let failure: unknown = new Error('no coordinator left to send the probe')
+        for (const m of [...members]) {
+          try {
+            return await m.sendProbe(channel, payload)
+          } catch (error) {
+            failure = error
+          }
+        }
+        throw failure
+      },
     })
     shared = created
     if (key !== undefined) byKey.set(key, shared)
   }
   const joined = shared
   joined.members.add(member)
-  if (joined.unreliable) member.onUnreliable()
   return {
     listener: joined.listener,
     async leave() {

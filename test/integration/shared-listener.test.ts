@@ -1,3 +1,4 @@
+import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import type { Coordinator } from '../../src/index.js'
 import { useTestSchema } from '../helpers/test-schema.js'
@@ -42,6 +43,22 @@ describe('the coordinators of a process', () => {
     await (await waits[2]!.pending).release()
     await c!.close()
     await until(async () => !(await listening(waits[2]!.pid)), 'the listening connection closed with the last coordinator')
+  })
+
+  it('listen on a pool of your own whose password is a setting of its own (pg-pool hides it from enumeration)', async () => {
+    const url = new URL(t.url)
+    const pool = new pg.Pool({ host: url.hostname, port: Number(url.port), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password), database: url.pathname.slice(1), max: 2 })
+    try {
+      const holder = t.coordinator({ listen: false })
+      const own = t.coordinator({ pool, pollIntervalMs: 60_000 })
+      const w = await queued(own, holder, 'own-pool')
+      expect(await listening(w.pid)).toBe(true)
+      await w.held.release()
+      await (await w.pending).release()
+      await own.close()
+    } finally {
+      await pool.end()
+    }
   })
 
   it('listen apart when their connection settings differ', async () => {
