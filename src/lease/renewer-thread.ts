@@ -63,7 +63,6 @@ parentPort!.on('message', (command: RenewerCommand) => {
   }
 })
 
-
 // Loaded: from here on the thread renews what the table holds (messages queued meanwhile included).
 Atomics.store(new Int32Array(data.ready), 0, 1)
 

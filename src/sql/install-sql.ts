@@ -13,9 +13,10 @@ export interface InstalledSql {
 /**
  * Installs the SQL functions and views in their current form, in one transaction, after
  * the migrations: skipped when the sources, and the settings public functions are pinned
- * to, are the ones installed last (their digest is kept in settings). When CREATE OR REPLACE refuses an object, the transaction runs again
- * with that object dropped and created anew, its rights carried over. The caller holds the
- * schema's migration lock. @internal
+ * to, are the ones installed last (their digest is kept in settings). When CREATE OR
+ * REPLACE refuses an object, the transaction runs again with that object dropped and
+ * created anew, its rights carried over. The caller holds the schema's migration lock.
+ * @internal
  */
 export async function installSql(client: pg.PoolClient, schema: string): Promise<InstalledSql> {
   const functions = await readSqlSources('functions', 'acquire.sql')

@@ -43,7 +43,6 @@ export function joinListener(config: pg.ClientConfig, schema: string, member: Li
     created.listener = new Listener(config, schema, {
       // When no member has the waiter yet (its acquire() answer is on the way), each keeps the ticket (bounded).
       onNotify: (payload) => {
-        if (members.size === 1) return void members.forEach((m) => m.onNotify(payload, true))
         if (![...members].some((m) => m.onNotify(payload, false))) members.forEach((m) => m.onNotify(payload, true))
       },
       onListening: () => members.forEach((m) => m.onListening()),

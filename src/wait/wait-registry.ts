@@ -78,7 +78,7 @@ export class WaitRegistry {
    * waiter of this registry has the ticket (a listener shared by several coordinators asks
    * each in turn, then has every one of them remember it).
    */
-  notified(payload: string, remember = true): boolean {
+  notified(payload: string, remember: boolean): boolean {
     const { ticket, grant } = parseNotification(payload)
     const waiter = this.#byTicket.get(ticket)
     if (waiter) {
