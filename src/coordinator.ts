@@ -71,6 +71,7 @@ export class Coordinator {
       listen: this.#options.listen ? listen : undefined,
       onWarning: this.#options.onWarning,
     })
+    this.#ctx.grantsTo = this.#room
     this.#requests = {
       room: this.#room,
       closing: this.#closing.signal,

@@ -4,4 +4,14 @@ import type pg from 'pg'
 export interface SqlContext {
   pool: pg.Pool
   schema: string
+  /** This process's waiting room: a release hands the grants of its waiters to it directly (release_with_grants). */
+  grantsTo?: GrantInbox
+}
+
+/** Where a release delivers the grants it made to waiters of this process. @internal */
+export interface GrantInbox {
+  /** Backend pid of the process's LISTEN connection, the one its waiter rows name (null: none). */
+  listenerPid(): number | null
+  /** A grant in the NOTIFY payload form, taken as if it had been notified. */
+  deliver(payload: string): void
 }

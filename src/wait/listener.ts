@@ -53,6 +53,11 @@ export class Listener {
     return this.#pid === undefined ? '' : listenerChannel(this.#pid)
   }
 
+  /** A grant that reached this process in a release's answer instead: taken as one notified on the channel. */
+  deliver(payload: string): void {
+    this.#events.onNotify(payload)
+  }
+
   /** The backend pid of the listening connection while LISTEN is in effect: it lives as long as this process. */
   get pid(): number | undefined {
     return this.#listening ? this.#pid : undefined

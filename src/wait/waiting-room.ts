@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import type { AcquireRow } from '../sql/acquire.js'
-import type { SqlContext } from '../sql/context.js'
+import type { GrantInbox, SqlContext } from '../sql/context.js'
 import type { Listener } from './listener.js'
 import { joinListener } from './shared-listener.js'
 import { WaitRegistry, type WaitRequest } from './wait-registry.js'
@@ -27,7 +27,7 @@ export interface QueueAs {
  * refresh) and the heartbeat rule.
  * @internal
  */
-export class WaitingRoom {
+export class WaitingRoom implements GrantInbox {
   readonly #registry: WaitRegistry
   readonly #listener: Listener | undefined
   readonly #leave: () => Promise<void> = async () => {}
@@ -64,7 +64,16 @@ export class WaitingRoom {
 
   /** What a request sent now records with its waiter, if it queues. */
   queueAs(): QueueAs {
-    return { listenerPid: this.#listener?.pid ?? null, heartbeatMs: this.#registry.heartbeatMs }
+    return { listenerPid: this.listenerPid(), heartbeatMs: this.#registry.heartbeatMs }
+  }
+
+  listenerPid(): number | null {
+    return this.#listener?.pid ?? null
+  }
+
+  /** Through the process's listener, so that a waiter of another coordinator sharing it gets its grant too. */
+  deliver(payload: string): void {
+    this.#listener?.deliver(payload)
   }
 
   /** Waits for the grant of a queued request (see WaitRegistry.waitForGrant). */

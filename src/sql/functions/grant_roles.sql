@@ -10,7 +10,7 @@ RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   v_schema text := current_schema();
   v_worker_functions text[] := ARRAY['acquire', 'rate_limit', 'claim', 'heartbeat', 'cancel_wait', 'renew',
-                                     'release', 'reap', 'lease_valid'];
+                                     'release', 'release_with_grants', 'reap', 'lease_valid'];
   v_admin_functions text[] := ARRAY['put_limit', 'rename_limit', 'delete_limit', 'revoke', 'apply_template'];
   v_role text;
   v_item text;
