@@ -59,7 +59,8 @@ export async function installFunctions(
      WHERE pronamespace = $1::regnamespace AND xmin <> pg_current_xact_id()::text::xid`,
     [schema],
   )
-  for (const { fn } of stale.rows) await client.query(`DROP FUNCTION ${fn}`)
+  // ROUTINE: a procedure left in the schema goes too (DROP FUNCTION refuses one).
+  for (const { fn } of stale.rows) await client.query(`DROP ROUTINE ${fn}`)
   const functions = await client.query<{ fn: string; name: string }>(
     'SELECT oid::regprocedure::text AS fn, proname AS name FROM pg_proc WHERE pronamespace = $1::regnamespace',
     [schema],

@@ -42,6 +42,7 @@ describe('installing the SQL sources over an earlier version', () => {
     await t.query(`DROP FUNCTION _check_name(text)`)
     await t.query(`CREATE FUNCTION _check_name(p_name text) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$`)
     await t.query(`CREATE FUNCTION leftover() RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$`)
+    await t.query(`CREATE PROCEDURE leftover_procedure() LANGUAGE sql AS $$ SELECT 1 $$`)
     await t.query(`DELETE FROM settings WHERE key = 'installed_sql_sha256'`)
 
     const result = await t.coordinator().migrate()
@@ -49,6 +50,7 @@ describe('installing the SQL sources over an earlier version', () => {
     expect(await resultOf('release')).toEqual(release)
     expect(await resultOf('_check_name')).toEqual(checkName)
     expect(await resultOf('leftover')).toEqual([])
+    expect(await resultOf('leftover_procedure')).toEqual([])
     expect(await as(worker(), `SELECT "${t.schema}".release(gen_random_uuid()) AS released`)).toEqual([{ released: false }])
     await expect(as(worker(), `SELECT "${t.schema}"._grant_waiters('{x}')`)).rejects.toMatchObject({ code: '42501' })
     expect((await t.coordinator().migrate()).functions).toEqual([])
