@@ -17,6 +17,7 @@ import { acquireSlots } from './sql/acquire.js'
 import type { SqlContext } from './sql/context.js'
 import { grantRoles, type RoleGrants } from './sql/grant-roles.js'
 import { takeBudget } from './sql/rate-limit.js'
+import { LimitTurns } from './sql/limit-turns.js'
 import { releaseLease } from './sql/release.js'
 import { type ReapResult, reapIfLeader } from './sql/reap.js'
 import { WaitingRoom } from './wait/waiting-room.js'
@@ -56,7 +57,7 @@ export class Coordinator {
     setMaxListeners(0, this.#closing.signal)
     this.schema = this.#options.schema
     this.#pool = openPool(this.#options)
-    this.#ctx = { pool: this.#pool.pool, schema: this.schema }
+    this.#ctx = { pool: this.#pool.pool, schema: this.schema, turns: new LimitTurns() }
     this.#db = new Kysely<PgSlotsDatabase>({ dialect: new PostgresDialect({ pool: this.#pool.pool }) }).withSchema(
       this.schema,
     )
@@ -136,7 +137,7 @@ export class Coordinator {
     const o = checkAcquireOptions(options, this.#options.ttlMs, rateLimitKeys)
     const grant = await obtain(this.#requests, names, o, true, (args) => takeBudget(this.#ctx, args))
     // A queued request is granted as a lease; giving it back leaves only the budget taken.
-    if (grant?.row.lease_id) await releaseLease(this.#ctx, grant.row.lease_id)
+    if (grant?.row.lease_id) await releaseLease(this.#ctx, grant.row.lease_id, grant.row.names ?? [])
   }
 
   /**

@@ -186,7 +186,7 @@ export class Lease implements AsyncDisposable {
     // but the trust window runs on: `signal` still aborts if the call outlasts it.
     this.#stopRenewing()
     try {
-      const released = await releaseLease(this.#ctx, this.id)
+      const released = await releaseLease(this.#ctx, this.id, this.names)
       this.#released = true
       clearTimeout(this.#lossTimer)
       this.#ended(false)

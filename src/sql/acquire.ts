@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { callFunctionRow, interval } from './call-function.js'
 import type { Holder } from '../options.js'
 import type { SqlContext } from './context.js'
+import { inTurn } from './limit-turns.js'
 
 /** The `acquire_result` composite returned by acquire, claim and renew. @internal */
 export interface AcquireRow extends Record<string, unknown> {
@@ -54,18 +55,20 @@ export async function acquireSlots(ctx: SqlContext, a: AcquireArgs): Promise<Acq
   const requestId = randomUUID()
   for (let attempt = 0; ; attempt++) {
     try {
-      return await callFunctionRow<AcquireRow>(ctx.pool, ctx.schema, 'acquire', [
-        a.names,
-        a.occupy,
-        interval(a.ttlMs),
-        JSON.stringify(a.holder),
-        a.wait,
-        a.strict,
-        interval(a.heartbeatMs),
-        a.listenerPid,
-        requestId,
-        a.priority,
-      ])
+      const call = () =>
+        callFunctionRow<AcquireRow>(ctx.pool, ctx.schema, 'acquire', [
+          a.names,
+          a.occupy,
+          interval(a.ttlMs),
+          JSON.stringify(a.holder),
+          a.wait,
+          a.strict,
+          interval(a.heartbeatMs),
+          a.listenerPid,
+          requestId,
+          a.priority,
+        ])
+      return await inTurn(ctx, a.names, call)
     } catch (error) {
       const delay = RETRY_DELAYS_MS[attempt]
       if (delay === undefined || !answerMayBeLost(error)) throw error

@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { LimitTurns } from '../../src/sql/limit-turns.js'
+
+/** A call that settles when told to, and records when it started. */
+function pendingCall(log: string[], label: string) {
+  let settle!: (value: string) => void
+  let fail!: (error: Error) => void
+  const call = () => {
+    log.push(`start ${label}`)
+    return new Promise<string>((resolve, reject) => {
+      settle = resolve
+      fail = reject
+    })
+  }
+  return { call, settle: () => settle(label), fail: (error: Error) => fail(error) }
+}
+
+const flush = () => new Promise((resolve) => setImmediate(resolve))
+
+describe('turns per limit', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+  })
+
+  it('runs the calls on one limit one at a time, in the order they were made', async () => {
+    const turns = new LimitTurns()
+    const log: string[] = []
+    const [a, b, c] = ['a', 'b', 'c'].map((label) => pendingCall(log, label))
+    const results = Promise.allSettled([turns.take(['gpu'], a!.call), turns.take(['gpu'], b!.call), turns.take(['gpu'], c!.call)])
+    await flush()
+    expect(log).toEqual(['start a'])
+
+    a!.settle()
+    await flush()
+    expect(log).toEqual(['start a', 'start b'])
+    b!.fail(new Error('b failed'))
+    await flush()
+    expect(log).toEqual(['start a', 'start b', 'start c'])
+    c!.settle()
+
+    const [first, second, third] = await results
+    expect(first).toEqual({ status: 'fulfilled', value: 'a' })
+    expect(second).toMatchObject({ status: 'rejected', reason: new Error('b failed') })
+    expect(third).toEqual({ status: 'fulfilled', value: 'c' })
+  })
+
+  it('lets calls on other limits, and on several limits, run at once', async () => {
+    const turns = new LimitTurns()
+    const log: string[] = []
+    const calls = ['one', 'other', 'both', 'one again'].map((label) => pendingCall(log, label))
+    void turns.take(['gpu:1'], calls[0]!.call)
+    void turns.take(['gpu:2'], calls[1]!.call)
+    void turns.take(['gpu:1', 'gpu:2'], calls[2]!.call)
+    void turns.take(['gpu:1'], calls[3]!.call)
+    await flush()
+    expect(log).toEqual(['start one', 'start other', 'start both'])
+  })
+
+  it('hands the turn on when a call has not answered in time, and only once', async () => {
+    vi.useFakeTimers()
+    const turns = new LimitTurns(50)
+    const log: string[] = []
+    const [hung, next, last] = ['hung', 'next', 'last'].map((label) => pendingCall(log, label))
+    void turns.take(['gpu'], hung!.call)
+    void turns.take(['gpu'], next!.call)
+    void turns.take(['gpu'], last!.call)
+    await vi.advanceTimersByTimeAsync(49)
+    expect(log).toEqual(['start hung'])
+
+    await vi.advanceTimersByTimeAsync(1)
+    expect(log).toEqual(['start hung', 'start next'])
+    // The late answer of the hung call takes no turn from the one now running.
+    hung!.settle()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(log).toEqual(['start hung', 'start next'])
+    next!.settle()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(log).toEqual(['start hung', 'start next', 'start last'])
+    last!.settle()
+  })
+})
