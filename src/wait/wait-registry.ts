@@ -149,7 +149,8 @@ export class WaitRegistry {
     let retryDelay = 50
     try {
       for (;;) {
-        if (!woken) await sleepUntilWoken(deadline, signal, (resolve) => (wakeUp = resolve))
+        // Aborted while the acquire call was on the way: the abort event has fired already.
+        if (!woken && !signal?.aborted) await sleepUntilWoken(deadline, signal, (resolve) => (wakeUp = resolve))
         woken = false
         if (granted) return { row: grantedRow(row, granted), sentAt: request.sentAt }
         if (signal?.aborted || performance.now() >= deadline) {

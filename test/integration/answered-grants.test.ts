@@ -3,6 +3,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Coordinator } from '../../src/index.js'
 import { isGrantFor, listenerChannel, listenerLockKey, parseNotification, takeListenerLock } from '../../src/wait/wire-protocol.js'
+import { spiedPool } from '../helpers/spied-pool.js'
 import { useTestSchema } from '../helpers/test-schema.js'
 import { until } from '../helpers/until.js'
 
@@ -10,6 +11,11 @@ import { until } from '../helpers/until.js'
 // instead of notifying it: same payload, same check, no NOTIFY. Everybody else's waiters
 // are notified as before, also by later calls in the same transaction.
 describe('grants answered to the releasing process', () => {
+  const pools: pg.Pool[] = []
+  // Registered before the schema, so it runs after the schema's cleanup closed the coordinators using them.
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.end()))
+  })
   const t = useTestSchema()
   const clients: pg.Client[] = []
   let owner: Coordinator
@@ -113,22 +119,44 @@ describe('grants answered to the releasing process', () => {
     expect(heard.map((p) => parseNotification(p).ticket)).toEqual([second.ticket])
   })
 
-  it('hands a waiter of another coordinator in the process its lease without a NOTIFY', async () => {
+  it('hands a waiter of another coordinator in the process its lease with the release: no NOTIFY, no round trip', async () => {
     const waiter = t.coordinator()
     await owner.limits.create('in-process', { slots: 1 })
     const held = await owner.acquire('in-process')
-    const pending = waiter.acquire('in-process', { timeoutMs: 20_000 })
+    let settled = false
+    const pending = waiter.acquire('in-process', { timeoutMs: 20_000 }).finally(() => (settled = true))
     await until(async () => (await t.count("waiters WHERE queue = 'in-process' AND listener_pid IS NOT NULL")) === 1, 'the waiter to queue')
     const [row] = await t.query<{ listener_pid: number }>("SELECT listener_pid FROM waiters WHERE queue = 'in-process'")
     const overheard = await listening(row!.listener_pid)
 
     expect(await held.release()).toBe(true)
+    // Settled within this turn of the event loop: no answer from the database was needed.
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(settled).toBe(true)
     const lease = await pending
-
     expect(lease.lost).toBe(false)
     const [granted] = await t.query<{ fencing_token: string }>("SELECT fencing_token FROM leases WHERE names = '{in-process}'")
     expect(BigInt(granted!.fencing_token)).toBe(lease.fencingToken)
     expect(await overheard.heardSoFar()).toEqual([])
+    expect(await lease.release()).toBe(true)
+  })
+
+  it('still gets a waiter its lease when the release answer carrying its grant is lost', async () => {
+    const spied = spiedPool(t.url)
+    pools.push(spied.pool)
+    const slots = t.coordinator({ pool: spied.pool })
+    await owner.limits.create('lost-answer', { slots: 1 })
+    const held = await slots.acquire('lost-answer')
+    const pending = slots.acquire('lost-answer', { timeoutMs: 20_000 })
+    await until(async () => (await t.count("waiters WHERE queue = 'lost-answer' AND listener_pid IS NOT NULL")) === 1, 'the waiter to queue')
+
+    spied.loseAnswerOfNext('release_with_grants')
+    await expect(held.release()).rejects.toThrow()
+    const lease = await pending
+
+    expect(spied.lost()).toBe(1)
+    const [granted] = await t.query<{ fencing_token: string }>("SELECT fencing_token FROM leases WHERE names = '{lost-answer}'")
+    expect(BigInt(granted!.fencing_token)).toBe(lease.fencingToken)
     expect(await lease.release()).toBe(true)
   })
 })

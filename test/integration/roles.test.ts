@@ -46,6 +46,21 @@ describe('database roles (real LOGIN roles)', () => {
     })
   })
 
+  it('lets a worker granted before release_with_grants existed release with plain release', async () => {
+    await t.query(`REVOKE EXECUTE ON FUNCTION release_with_grants(uuid, integer) FROM "${role('worker')}"`)
+    try {
+      const worker = t.coordinator({ connectionString: urlFor('worker') })
+      const lease = await worker.acquire('gpu', { ttlMs: 5000 })
+      const waiting = worker.acquire('gpu', { timeoutMs: 10_000 })
+      expect(await lease.release()).toBe(true)
+      const next = await waiting
+      expect(await next.release()).toBe(true)
+      expect(await t.count("leases WHERE 'gpu' = ANY (counted)")).toBe(0)
+    } finally {
+      await t.query(`GRANT EXECUTE ON FUNCTION release_with_grants(uuid, integer) TO "${role('worker')}"`)
+    }
+  })
+
   it('does not let anyone release a lease without its id', async () => {
     const holder = await owner.acquire('gpu')
     await as('worker', async (c) => {

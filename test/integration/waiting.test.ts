@@ -95,6 +95,17 @@ describe('waiting and handoff', () => {
     expect(await t.count("leases WHERE 'left' = ANY (counted)")).toBe(0)
   })
 
+  it('gives up at once a request aborted while its acquire call was on the way', async () => {
+    await slots.limits.create('aborted-early', { slots: 1 })
+    const held = await slots.acquire('aborted-early')
+    const controller = new AbortController()
+    const aborted = slots.acquire('aborted-early', { signal: controller.signal, timeoutMs: 60_000 })
+    controller.abort(new Error('gave up before the answer'))
+    await expect(aborted).rejects.toThrow('gave up before the answer')
+    expect(await t.count("waiters WHERE queue = 'aborted-early'")).toBe(0)
+    await held.release()
+  })
+
   it('releases a grant that raced the timeout instead of leaking it', async () => {
     await slots.limits.create('racy', { slots: 1 })
     const other = t.coordinator()

@@ -58,7 +58,7 @@ describe('turns per limit', () => {
 
   it('hands the turn on when a call has not answered in time, and only once', async () => {
     vi.useFakeTimers()
-    const turns = new LimitTurns(50)
+    const turns = new LimitTurns({ giveUpMs: 50 })
     const log: string[] = []
     const [hung, next, last] = ['hung', 'next', 'last'].map((label) => pendingCall(log, label))
     void turns.take(['gpu'], hung!.call)
@@ -77,5 +77,40 @@ describe('turns per limit', () => {
     await vi.advanceTimersByTimeAsync(0)
     expect(log).toEqual(['start hung', 'start next', 'start last'])
     last!.settle()
+  })
+
+  it('lets more calls through at once when the fastest recent call is slow (a distant database)', async () => {
+    let clock = 0
+    const turns = new LimitTurns({ busyMs: 0.4, now: () => clock })
+    expect(turns.width).toBe(1)
+    for (let i = 0; i < 64; i++) {
+      await turns.take(['gpu'], async () => {
+        clock += i === 10 ? 1.1 : 1.3
+      })
+    }
+    expect(turns.width).toBe(3)
+
+    const log: string[] = []
+    const calls = ['a', 'b', 'c', 'd'].map((label) => pendingCall(log, label))
+    for (const c of calls) void turns.take(['gpu'], c.call)
+    await flush()
+    expect(log).toEqual(['start a', 'start b', 'start c'])
+    calls[1]!.settle()
+    await flush()
+    expect(log).toEqual(['start a', 'start b', 'start c', 'start d'])
+  })
+
+  it('starts the next call at once after one that gave up with nobody waiting', async () => {
+    vi.useFakeTimers()
+    const turns = new LimitTurns({ giveUpMs: 50 })
+    const log: string[] = []
+    const [hung, next] = ['hung', 'next'].map((label) => pendingCall(log, label))
+    void turns.take(['gpu'], hung!.call)
+    await vi.advanceTimersByTimeAsync(50)
+    void turns.take(['gpu'], next!.call)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(log).toEqual(['start hung', 'start next'])
+    hung!.settle()
+    next!.settle()
   })
 })

@@ -26,6 +26,7 @@ BEGIN
     v_grant := p_waiter.ticket || ':' || v_fencing_token || ':' || floor(extract(epoch FROM v_expires_at) * 1000)::bigint;
     v_grant := v_grant || ':' || encode(sha256(convert_to(v_grant || ':' || p_waiter.id, 'UTF8')), 'hex');
     -- A grant to the process that asks for its own (release_with_grants) goes in its answer.
+    -- (A session that sets pgslots.answer_grants_of itself only keeps its own grants from being sent.)
     IF current_setting('pgslots.answer_grants_of', true) = p_waiter.listener_pid::text THEN
       PERFORM set_config('pgslots.answered_grants',
                          ltrim(current_setting('pgslots.answered_grants') || ' ' || v_grant), true);

@@ -2,7 +2,7 @@
 -- listening connection p_listener_pid (the caller's own process) come back in the answer,
 -- in the NOTIFY payload form, and are not notified; other waiters are notified as usual.
 -- The process takes them at once, without waiting for a notification (which costs a
--- wake-up of the listening backend and holds the database's NOTIFY lock to commit).
+-- wake-up of the listening backend and holds the cluster's NOTIFY lock to commit).
 -- The answer arrives after the commit, so a grant in it is durable, as a notified one.
 -- _grant writes to the outbox named by the two transaction-local settings; both are reset
 -- before returning, so later calls in the same transaction notify as usual.
