@@ -46,6 +46,7 @@ export async function obtain(
   const deadline = o.timeoutMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + o.timeoutMs
   const holder = o.holder ?? c.holder
   if (wait) await c.room.ready()
+  signal.throwIfAborted()
   for (;;) {
     const sentAt = performance.now()
     const { listenerPid, heartbeatMs } = c.room.queueAs()

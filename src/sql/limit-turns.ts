@@ -10,19 +10,20 @@
  * The row lock is held only while the server works on a call, not while the call travels, so
  * as many calls are let through at once as keep about `busyMs` of the fastest recent call's
  * time in flight: one for a database on the same machine, more the farther it is, so the
- * lock never waits for the network. A call that has not answered within `giveUpMs` (a hung
- * connection) gives its place up to the next one, which then waits in the database as it
- * would without turns. Calls on several limits lock their rows in name order there and take
- * no turn.
+ * lock never waits for the network. Only calls that succeeded with no other call of their
+ * limit in flight are timed: they waited for nobody here. A call that has not answered within
+ * `giveUpMs` (a hung connection) gives its place up, and the next one then waits in the
+ * database as it would without turns. Calls on several limits lock their rows in name order
+ * there and take no turn.
  * @internal
  */
 export class LimitTurns {
-  /** Per limit with calls in flight: how many, and the calls waiting, oldest first. */
-  readonly #limits = new Map<string, { inFlight: number; waiting: Array<() => void> }>()
+  /** Per limit with calls in flight or waiting: how many are in flight, the waiting ones (oldest first), calls started so far. */
+  readonly #limits = new Map<string, { inFlight: number; waiting: Array<() => void>; started: number }>()
   readonly #giveUpMs: number
   readonly #busyMs: number
   readonly #now: () => number
-  /** The fastest call of the last full window of calls, and of the current one (ms). */
+  /** The fastest timed call of the last full window of 64, and of the current one (ms). */
   #fastestMs = 0
   #windowFastestMs = Infinity
   #windowCalls = 0
@@ -42,30 +43,36 @@ export class LimitTurns {
     if (names.length !== 1) return call()
     const name = names[0]!
     let limit = this.#limits.get(name)
-    if (!limit) this.#limits.set(name, (limit = { inFlight: 0, waiting: [] }))
-    // A call that waits is handed its place by one that leaves: inFlight counts it already.
-    if (limit.inFlight >= this.width) await new Promise<void>((resolve) => limit.waiting.push(resolve))
+    if (!limit) this.#limits.set(name, (limit = { inFlight: 0, waiting: [], started: 0 }))
+    // Behind the calls already waiting; a place is counted for a waiting call when it is let in.
+    if (limit.waiting.length > 0 || limit.inFlight >= this.width) await new Promise<void>((resolve) => limit.waiting.push(resolve))
     else limit.inFlight++
+    const startedBefore = limit.started++
+    const alone = limit.inFlight === 1
     let done = false
     const leave = () => {
       if (done) return
       done = true
       clearTimeout(timer)
-      const next = limit.waiting.shift()
-      if (next) next()
-      else if (--limit.inFlight === 0) this.#limits.delete(name)
+      limit.inFlight--
+      while (limit.waiting.length > 0 && limit.inFlight < this.width) {
+        limit.inFlight++
+        limit.waiting.shift()!()
+      }
+      if (limit.inFlight === 0 && limit.waiting.length === 0) this.#limits.delete(name)
     }
     const timer = setTimeout(leave, this.#giveUpMs).unref()
-    const started = this.#now()
+    const at = this.#now()
     try {
-      return await call()
+      const result = await call()
+      // Not one that outlasted its turn, nor one that shared its limit with another call.
+      if (!done && alone && limit.started === startedBefore + 1) this.#observe(this.#now() - at)
+      return result
     } finally {
-      this.#observe(this.#now() - started)
       leave()
     }
   }
 
-  /** Keeps the fastest call of the last 64: a floor of round trip and server time, without waits. */
   #observe(ms: number): void {
     this.#windowFastestMs = Math.min(this.#windowFastestMs, ms)
     if (++this.#windowCalls < 64) return

@@ -4,12 +4,18 @@ import type { SqlContext } from './context.js'
 import { inTurn } from './limit-turns.js'
 
 /**
- * Pools that cannot call release_with_grants: a schema not migrated yet (42883), or a
- * worker role granted before the function existed (42501; `grant` again gives it). They
- * release with plain `release`, whose grants all travel by NOTIFY.
+ * Per pool and schema where release_with_grants was refused, until when to use plain
+ * `release` (whose grants all travel by NOTIFY): a schema not migrated yet (42883), or a
+ * worker role granted before the function existed (42501; `grant` again gives it). Asked
+ * again after a minute, so a migration or a grant takes effect without a restart.
  */
-const withoutAnsweredGrants = new WeakSet<pg.Pool>()
-const predatesAnsweredGrants = (error: unknown) => ['42883', '42501'].includes(String((error as { code?: unknown }).code))
+const refusedUntil = new WeakMap<pg.Pool, Map<string, number>>()
+const retryAfterMs = 60_000
+
+function refusesAnsweredGrants(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown }
+  return (code === '42883' || code === '42501') && String(message).includes('release_with_grants')
+}
 
 /**
  * Releases a lease by its secret id and hands the slots on; false when it was already gone.
@@ -20,7 +26,8 @@ const predatesAnsweredGrants = (error: unknown) => ['42883', '42501'].includes(S
 export async function releaseLease(ctx: SqlContext, leaseId: string, names: readonly string[]): Promise<boolean> {
   const inbox = ctx.grantsTo
   const answered = async () => {
-    if (!withoutAnsweredGrants.has(ctx.pool)) {
+    const refused = refusedUntil.get(ctx.pool)
+    if ((refused?.get(ctx.schema) ?? 0) <= performance.now()) {
       try {
         return await callFunctionRow<{ released: boolean; grants: string[] | null }>(ctx.pool, ctx.schema, 'release_with_grants', [
           leaseId,
@@ -28,8 +35,9 @@ export async function releaseLease(ctx: SqlContext, leaseId: string, names: read
         ])
       } catch (error) {
         // Refused before it ran: nothing was released.
-        if (!predatesAnsweredGrants(error)) throw error
-        withoutAnsweredGrants.add(ctx.pool)
+        if (!refusesAnsweredGrants(error)) throw error
+        if (!refused) refusedUntil.set(ctx.pool, new Map([[ctx.schema, performance.now() + retryAfterMs]]))
+        else refused.set(ctx.schema, performance.now() + retryAfterMs)
       }
     }
     const row = await callFunctionRow<{ release: boolean }>(ctx.pool, ctx.schema, 'release', [leaseId])

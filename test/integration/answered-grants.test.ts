@@ -149,12 +149,16 @@ describe('grants answered to the releasing process', () => {
     const held = await slots.acquire('lost-answer')
     const pending = slots.acquire('lost-answer', { timeoutMs: 20_000 })
     await until(async () => (await t.count("waiters WHERE queue = 'lost-answer' AND listener_pid IS NOT NULL")) === 1, 'the waiter to queue')
+    const [row] = await t.query<{ listener_pid: number }>("SELECT listener_pid FROM waiters WHERE queue = 'lost-answer'")
+    const overheard = await listening(row!.listener_pid)
 
     spied.loseAnswerOfNext('release_with_grants')
     await expect(held.release()).rejects.toThrow()
     const lease = await pending
 
     expect(spied.lost()).toBe(1)
+    // Found by its poll: the grant was in the lost answer, not in a NOTIFY.
+    expect(await overheard.heardSoFar()).toEqual([])
     const [granted] = await t.query<{ fencing_token: string }>("SELECT fencing_token FROM leases WHERE names = '{lost-answer}'")
     expect(BigInt(granted!.fencing_token)).toBe(lease.fencingToken)
     expect(await lease.release()).toBe(true)

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { AcquireTimeoutError, type Coordinator } from '../../src/index.js'
+import pg from 'pg'
+import { AcquireTimeoutError, Coordinator } from '../../src/index.js'
 import { runWorker } from '../helpers/processes.js'
 import { useTestSchema } from '../helpers/test-schema.js'
 import { until } from '../helpers/until.js'
@@ -99,10 +100,22 @@ describe('waiting and handoff', () => {
     await slots.limits.create('aborted-early', { slots: 1 })
     const held = await slots.acquire('aborted-early')
     const controller = new AbortController()
-    const aborted = slots.acquire('aborted-early', { signal: controller.signal, timeoutMs: 60_000 })
-    controller.abort(new Error('gave up before the answer'))
-    await expect(aborted).rejects.toThrow('gave up before the answer')
-    expect(await t.count("waiters WHERE queue = 'aborted-early'")).toBe(0)
+    // Aborts the moment the acquire call is sent: its answer, 'waiting', comes after the abort.
+    const pool = new pg.Pool({ connectionString: t.url })
+    const query = pool.query.bind(pool) as (q: unknown, values?: unknown) => Promise<unknown>
+    pool.query = ((q: { text?: string }, values?: unknown) => {
+      if (/\.acquire\(/.test(q?.text ?? '')) controller.abort(new Error('gave up before the answer'))
+      return query(q, values)
+    }) as unknown as typeof pool.query
+    const waiter = new Coordinator({ pool, schema: t.schema })
+    try {
+      const aborted = waiter.acquire('aborted-early', { signal: controller.signal, timeoutMs: 60_000 })
+      await expect(aborted).rejects.toThrow('gave up before the answer')
+      expect(await t.count("waiters WHERE queue = 'aborted-early'")).toBe(0)
+    } finally {
+      await waiter.close()
+      await pool.end()
+    }
     await held.release()
   })
 

@@ -69,7 +69,7 @@ describe('turns per limit', () => {
 
     await vi.advanceTimersByTimeAsync(1)
     expect(log).toEqual(['start hung', 'start next'])
-    // The late answer of the hung call takes no turn from the one now running.
+    // The late answer of the hung call frees no place: the last call still waits for the next.
     hung!.settle()
     await vi.advanceTimersByTimeAsync(0)
     expect(log).toEqual(['start hung', 'start next'])
@@ -112,5 +112,37 @@ describe('turns per limit', () => {
     expect(log).toEqual(['start hung', 'start next'])
     hung!.settle()
     next!.settle()
+  })
+
+  it('times only the calls that succeeded: fast failures do not narrow the width', async () => {
+    let clock = 0
+    const turns = new LimitTurns({ busyMs: 0.4, now: () => clock })
+    const slow = async () => void (clock += 1.3)
+    for (let i = 0; i < 64; i++) await turns.take(['gpu'], slow)
+    expect(turns.width).toBe(4)
+    for (let i = 0; i < 64; i++) await turns.take(['gpu'], async () => Promise.reject(new Error('refused'))).catch(() => {})
+    for (let i = 0; i < 63; i++) await turns.take(['gpu'], slow)
+    await turns.take(['gpu'], slow)
+    expect(turns.width).toBe(4)
+  })
+
+  it('keeps the calls waiting ahead of a new one when the width grows, and lets them in first', async () => {
+    let clock = 0
+    const turns = new LimitTurns({ busyMs: 0.4, now: () => clock })
+    const log: string[] = []
+    const [holder, first, second, late] = ['holder', 'first', 'second', 'late'].map((label) => pendingCall(log, label))
+    void turns.take(['gpu'], holder!.call)
+    void turns.take(['gpu'], first!.call)
+    void turns.take(['gpu'], second!.call)
+    // Slow calls on another limit widen the turns of every limit.
+    for (let i = 0; i < 64; i++) await turns.take(['cpu'], async () => void (clock += 1.3))
+    expect(turns.width).toBe(4)
+    void turns.take(['gpu'], late!.call)
+    await flush()
+    expect(log).toEqual(['start holder'])
+
+    holder!.settle()
+    await flush()
+    expect(log).toEqual(['start holder', 'start first', 'start second', 'start late'])
   })
 })
