@@ -98,7 +98,10 @@ describe('pgslots CLI (built, as a real process)', () => {
 
   it('runs the demo in real processes, in a schema of its own, and shows the GPU limit held while downloads overlap', async () => {
     // No --schema: the demo must keep to pgslots_demo, away from the user's limits.
-    const demo = await runCli(['demo', '--speed', '4'], { ...process.env, DATABASE_URL: t.url })
+    // Speed 2: each download lasts 500 ms, longer than 20 new processes' first calls can
+    // spread out on a busy 2-core machine (at speed 4, 250 ms, a loaded CI run saw one flow
+    // start its download after another had finished).
+    const demo = await runCli(['demo', '--speed', '2'], { ...process.env, DATABASE_URL: t.url })
     try {
       expect(demo.stderr).toBe('')
       expect(demo.code).toBe(0)
@@ -138,5 +141,5 @@ describe('pgslots CLI (built, as a real process)', () => {
     const passed = await run(['run', 'gpu:gpu-1', '--json', '--', 'echo', '--json', '--schema', 'x'])
     expect(passed.code).toBe(0)
     expect(passed.stdout).toContain('--json --schema x')
-  })
+  }, 60_000)
 })
