@@ -36,8 +36,8 @@ export async function releaseLease(ctx: SqlContext, leaseId: string, names: read
       } catch (error) {
         // Refused before it ran: nothing was released.
         if (!refusesAnsweredGrants(error)) throw error
-        if (!refused) refusedUntil.set(ctx.pool, new Map([[ctx.schema, performance.now() + retryAfterMs]]))
-        else refused.set(ctx.schema, performance.now() + retryAfterMs)
+        const byPool = refused ?? new Map<string, number>()
+        refusedUntil.set(ctx.pool, byPool.set(ctx.schema, performance.now() + retryAfterMs))
       }
     }
     const row = await callFunctionRow<{ release: boolean }>(ctx.pool, ctx.schema, 'release', [leaseId])
