@@ -49,11 +49,12 @@ export function markdown(r: BenchResult): string {
     `Medians of ${r.runs} runs, ${r.at}, PostgreSQL ${r.postgres} (${r.durability}), ${r.machine}` +
       (r.loadAverage ? `, load average ${r.loadAverage[0]} at the start and ${r.loadAverage[1]} at the end (other work on the machine slows every row).` : '.'),
     '',
-    '**Uncontended acquire+release vs the physical limit** (raw SQL on one hot row, same run; target ≥ 0.70):',
+    '**Uncontended acquire+release vs the physical limit** (raw SQL on one hot row, same run; target ≥ 0.70). ' +
+      "With 1 loop also the SQL functions' own share: the same calls, with the same arguments, made directly from a pg.Pool:",
     '',
     ...table(
-      ['loops', 'raw SQL cycles/s', 'pgslots cycles/s', 'ratio'],
-      r.uncontended.map((u) => [u.loops, u.rawCyclesPerSecond, u.pgslotsCyclesPerSecond, u.ratio]),
+      ['loops', 'raw SQL cycles/s', 'pgslots cycles/s', 'ratio', 'SQL functions called directly, cycles/s'],
+      r.uncontended.map((u) => [u.loops, u.rawCyclesPerSecond, u.pgslotsCyclesPerSecond, u.ratio, u.directCyclesPerSecond ?? '–']),
     ),
     '',
     `**Contention**: ${s.loops} loops, limit ${s.slots}, ${s.holdMs} ms holds, ${s.seconds} s (ideal ${(1000 / s.holdMs) * s.slots} acq/s, 100 %). ` +

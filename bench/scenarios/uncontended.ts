@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import type { Coordinator } from '../../src/index.js'
 import { round } from '../stats.js'
@@ -7,6 +8,8 @@ export interface UncontendedResult {
   rawCyclesPerSecond: number
   pgslotsCyclesPerSecond: number
   ratio: number
+  /** With 1 loop: the same SQL function calls made directly (null with more loops, where they would wait on the row lock). */
+  directCyclesPerSecond: number | null
 }
 
 async function runLoops(loops: number, seconds: number, cycle: () => Promise<void>): Promise<number> {
@@ -35,11 +38,35 @@ export async function uncontended(url: string, slots: Coordinator, loops: number
     await pool.query("UPDATE bench_hot SET used = used + 1 WHERE name = 'hot' AND used < slots RETURNING used")
     await pool.query("UPDATE bench_hot SET used = used - 1 WHERE name = 'hot'")
   })
-  await pool.end()
   await slots.limits.upsert('bench:uncontended', { slots: 1_000_000 })
+  const direct = loops === 1 ? await runLoops(1, seconds / 2, directCycle(pool, slots.schema, 'bench:uncontended')) : null
+  await pool.end()
   const ours = await runLoops(loops, seconds, async () => {
     const lease = await slots.acquire('bench:uncontended', { ttlMs: 30_000 })
     await lease.release()
   })
-  return { loops, rawCyclesPerSecond: round(raw, 0), pgslotsCyclesPerSecond: round(ours, 0), ratio: round(ours / raw, 3) }
+  return {
+    loops,
+    rawCyclesPerSecond: round(raw, 0),
+    pgslotsCyclesPerSecond: round(ours, 0),
+    ratio: round(ours / raw, 3),
+    directCyclesPerSecond: direct === null ? null : round(direct, 0),
+  }
+}
+
+/**
+ * One cycle of what pgslots asks the database, without pgslots: the same named statements
+ * with the arguments acquire() and release() send. Next to pgslots' own cycles/s it splits
+ * a cycle into the SQL functions' share and the client's.
+ */
+function directCycle(pool: pg.Pool, schema: string, limit: string): () => Promise<void> {
+  const acquire = { name: 'bench_direct_acquire', text: `SELECT * FROM "${schema}".acquire($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)` }
+  const release = { name: 'bench_direct_release', text: `SELECT * FROM "${schema}".release_with_grants($1, $2)` }
+  const holder = JSON.stringify({ pid: process.pid })
+  return async () => {
+    const values = [[limit], 1, '30000 milliseconds', holder, true, false, '15000 milliseconds', null, randomUUID(), 0]
+    const row = (await pool.query({ ...acquire, values })).rows[0] as { lease_id: string | null }
+    if (!row.lease_id) throw new Error(`bench: no lease on ${limit}`)
+    await pool.query({ ...release, values: [row.lease_id, null] })
+  }
 }
