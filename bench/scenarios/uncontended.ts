@@ -56,8 +56,9 @@ export async function uncontended(url: string, slots: Coordinator, loops: number
 
 /**
  * One cycle of what pgslots asks the database, without pgslots: the same named statements
- * with the arguments acquire() and release() send. Next to pgslots' own cycles/s it splits
- * a cycle into the SQL functions' share and the client's.
+ * with the arguments acquire() and release() send, but no listener pid (the acquire grants
+ * at once, so none is needed). Next to pgslots' own cycles/s it splits a cycle into the SQL
+ * functions' share and the client's.
  */
 function directCycle(pool: pg.Pool, schema: string, limit: string): () => Promise<void> {
   const acquire = { name: 'bench_direct_acquire', text: `SELECT * FROM "${schema}".acquire($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)` }
