@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import type { Coordinator } from '../../src/index.js'
+import { callFunctionRow, interval } from '../../src/sql/call-function.js'
 import { round } from '../stats.js'
 
 export interface UncontendedResult {
@@ -55,19 +56,17 @@ export async function uncontended(url: string, slots: Coordinator, loops: number
 }
 
 /**
- * One cycle of what pgslots asks the database, without pgslots: the same named statements
- * with the arguments acquire() and release() send, but no listener pid (the acquire grants
- * at once, so none is needed). Next to pgslots' own cycles/s it splits a cycle into the SQL
- * functions' share and the client's.
+ * One cycle of what pgslots asks the database, without pgslots' client around it: the same
+ * named statements (callFunctionRow) with the arguments acquire() and release() send, but
+ * no listener pid (the acquire grants at once, so none is needed). Next to pgslots' own
+ * cycles/s it splits a cycle into the SQL functions' share and the client's.
  */
 function directCycle(pool: pg.Pool, schema: string, limit: string): () => Promise<void> {
-  const acquire = { name: 'bench_direct_acquire', text: `SELECT * FROM "${schema}".acquire($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)` }
-  const release = { name: 'bench_direct_release', text: `SELECT * FROM "${schema}".release_with_grants($1, $2)` }
   const holder = JSON.stringify({ pid: process.pid })
   return async () => {
-    const values = [[limit], 1, '30000 milliseconds', holder, true, false, '15000 milliseconds', null, randomUUID(), 0]
-    const row = (await pool.query({ ...acquire, values })).rows[0] as { lease_id: string | null }
+    const args = [[limit], 1, interval(30_000), holder, true, false, interval(15_000), null, randomUUID(), 0]
+    const row = await callFunctionRow<{ lease_id: string | null }>(pool, schema, 'acquire', args)
     if (!row.lease_id) throw new Error(`bench: no lease on ${limit}`)
-    await pool.query({ ...release, values: [row.lease_id, null] })
+    await callFunctionRow(pool, schema, 'release_with_grants', [row.lease_id, null])
   }
 }
