@@ -3,6 +3,10 @@
 -- only what decides the outcome: one probe of the earliest lease expiry (lazy expiry),
 -- one probe per limit of its queue, then the charge of the limits and the lease row, or
 -- the denied count and the waiter's rows.
+-- What a call costs is mostly the index scans its statements start (each opens its
+-- relations and descends an index), so one concurrency limit, the common case, has paths
+-- of its own: a grant into room charges the limit and writes the lease in one statement,
+-- and a waiter learns when to look again from the leases of that limit alone.
 -- p_request_id names the request: it becomes the lease or waiter id. A retry after a lost
 -- answer passes the same id and gets what the first attempt took. Twin attempts lock the
 -- same limit rows, so whichever gets them second sees the other's lease or waiter rows and
@@ -27,7 +31,6 @@ DECLARE
   v_expired integer := 0;
   v_existing text[];
   v_now timestamptz;
-  v_lease leases;
   v_result acquire_result;
 BEGIN
   v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (v_names) ORDER BY l.name FOR UPDATE);
@@ -58,9 +61,27 @@ BEGIN
                         ORDER BY l.name);
     END IF;
   END IF;
+  v_now := clock_timestamp();
+  -- One concurrency limit with room: granted unless a waiter is ahead. (This test is a
+  -- plain expression of the locked row, cheap for a request that queues.)
+  IF cardinality(v_limits) = 1 AND cardinality(v_names) = 1 AND (v_limits[1]).active
+     AND (v_limits[1]).slot_decay_per_second = 0 AND (v_limits[1]).active_slots + p_occupy <= (v_limits[1]).slots THEN
+    IF NOT EXISTS (SELECT 1 FROM waiters WHERE queue = v_names[1] AND priority >= p_priority
+                   AND _waiter_live(expires_at, listener_pid)) THEN
+      WITH charged AS (UPDATE limits SET active_slots = active_slots + p_occupy WHERE name = v_names[1])
+      INSERT INTO leases (id, fencing_token, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at)
+      VALUES (coalesce(p_request_id, gen_random_uuid()), _next_fencing_token(), v_names, v_names, p_occupy, v_holder,
+              p_ttl, v_now, v_now, v_now + p_ttl)
+      RETURNING id, fencing_token, expires_at INTO v_result.lease_id, v_result.fencing_token, v_result.expires_at;
+      v_result.status := 'acquired';
+      v_result.names := v_names;
+      v_result.missing := '{}';
+      v_result.db_now := clock_timestamp();
+      RETURN v_result;
+    END IF;
+  END IF;
   -- The one pass over the limits: which exist, which count, which cannot ever fit this
   -- request, and which keep it from being granted now.
-  v_now := clock_timestamp();
   FOREACH v_limit IN ARRAY v_limits LOOP
     v_found := v_found || v_limit.name;
     CONTINUE WHEN NOT v_limit.active;
@@ -110,11 +131,8 @@ BEGIN
     INSERT INTO leases (id, fencing_token, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at)
     VALUES (coalesce(p_request_id, gen_random_uuid()), _next_fencing_token(), v_found, v_counted, p_occupy, v_holder,
             p_ttl, v_now, v_now, v_now + p_ttl)
-    RETURNING * INTO v_lease;
+    RETURNING id, fencing_token, expires_at INTO v_result.lease_id, v_result.fencing_token, v_result.expires_at;
     v_result.status := 'acquired';
-    v_result.lease_id := v_lease.id;
-    v_result.fencing_token := v_lease.fencing_token;
-    v_result.expires_at := v_lease.expires_at;
     v_result.db_now := clock_timestamp();
     RETURN v_result;
   END IF;
@@ -137,7 +155,11 @@ BEGIN
     SELECT q, v_result.ticket, v_result.waiter_id, v_active, v_found, p_occupy, v_holder, p_ttl,
            p_heartbeat, v_now, v_now + p_heartbeat, p_listener_pid, p_priority
     FROM unnest(v_active) AS q;
-    v_result.next_expiry := CASE WHEN v_first THEN _next_wake(v_active, p_occupy) ELSE _next_look(v_active) END;
+    -- One concurrency limit: the first in line is blocked by its count alone, so it looks
+    -- again when a lease on it expires; any other, at the next such expiry after now.
+    v_result.next_expiry := CASE WHEN cardinality(v_limits) = 1 AND _counts_slots(v_limit)
+                                 THEN _lease_expiry_on(v_limit.name, NOT v_first)
+                                 WHEN v_first THEN _next_wake(v_active, p_occupy) ELSE _next_look(v_active) END;
   ELSE
     v_result.status := 'busy';
     INSERT INTO history (kind, names, occupy, holder, asked_at, ended_at)

@@ -9,11 +9,13 @@
 CREATE OR REPLACE FUNCTION release_with_grants(p_lease_id uuid, p_listener_pid integer,
                                                OUT released boolean, OUT grants text[])
 LANGUAGE plpgsql AS $$
+DECLARE
+  v_set text; -- (an assignment costs less than PERFORM, which runs a query)
 BEGIN
-  PERFORM set_config('pgslots.answer_grants_of', coalesce(p_listener_pid::text, ''), true);
-  PERFORM set_config('pgslots.answered_grants', '', true);
+  v_set := set_config('pgslots.answer_grants_of', coalesce(p_listener_pid::text, ''), true);
+  v_set := set_config('pgslots.answered_grants', '', true);
   released := _end_lease_by_id(p_lease_id, 'released', false);
   grants := string_to_array(nullif(current_setting('pgslots.answered_grants'), ''), ' ');
-  PERFORM set_config('pgslots.answer_grants_of', '', true);
-  PERFORM set_config('pgslots.answered_grants', '', true);
+  v_set := set_config('pgslots.answer_grants_of', '', true);
+  v_set := set_config('pgslots.answered_grants', '', true);
 END $$;
