@@ -5,7 +5,8 @@
 # PostgreSQL 15 (Debian: valgrind, postgresql-15); run as root from the project root after
 # `npm run build`.
 #   bash bench/instructions/count.sh <schema>...
-# installs each schema from this checkout (an existing one is upgraded in place), then
+# installs each schema afresh from this checkout (dropping it first: dead rows and history
+# left by earlier runs make every cycle costlier, with no autovacuum in single-user mode), then
 # prints per cycle: uncontended (acquire + release) and handoff (a queued request + the
 # release that hands it the slot). Per cycle = (total at 1,100 cycles - at 100) / 1,000.
 # To compare two commits, run it in a worktree of each with different schema names: both
@@ -25,11 +26,10 @@ url="postgres://postgres@127.0.0.1:$PORT/postgres"
 as_pg "$BIN/pg_ctl -D $DATA -l $DATA/log -w start" >/dev/null
 trap 'as_pg "$BIN/pg_ctl -D $DATA -w stop" >/dev/null' EXIT
 for s in "$@"; do
+  psql -q "$url" -c "DROP SCHEMA IF EXISTS \"$s\" CASCADE" 2>/dev/null
   node dist/src/cli/main.js --database-url "$url" --schema "$s" migrate >/dev/null
-  node dist/src/cli/main.js --database-url "$url" --schema "$s" --json limit ls | grep -q '"instr-free"' || {
-    node dist/src/cli/main.js --database-url "$url" --schema "$s" limit create instr-free --slots 100 >/dev/null
-    node dist/src/cli/main.js --database-url "$url" --schema "$s" limit create instr-hot --slots 1 >/dev/null
-  }
+  node dist/src/cli/main.js --database-url "$url" --schema "$s" limit create instr-free --slots 100 >/dev/null
+  node dist/src/cli/main.js --database-url "$url" --schema "$s" limit create instr-hot --slots 1 >/dev/null
   psql -q "$url" -f "$here/cycles.sql" -c "SELECT public.make_instruction_cycles('$s')" >/dev/null
 done
 as_pg "$BIN/pg_ctl -D $DATA -w stop" >/dev/null
