@@ -6,7 +6,8 @@
 -- What a call costs is mostly the index scans its statements start (each opens its
 -- relations and descends an index), so one concurrency limit, the common case, has paths
 -- of its own: a grant into room charges the limit and writes the lease in one statement,
--- and a waiter learns when to look again from the leases of that limit alone.
+-- and a waiter learns when to look again from the soonest lease of all (read by the expiry
+-- probe) when it counts on that limit, else from the leases of that limit alone.
 -- p_request_id names the request: it becomes the lease or waiter id. A retry after a lost
 -- answer passes the same id and gets what the first attempt took. Twin attempts lock the
 -- same limit rows, so whichever gets them second sees the other's lease or waiter rows and
@@ -29,6 +30,8 @@ DECLARE
   v_impossible limits;
   v_first boolean := true;
   v_expired integer := 0;
+  v_soonest_at timestamptz;
+  v_soonest_counted text[];
   v_existing text[];
   v_now timestamptz;
   v_result acquire_result;
@@ -51,10 +54,12 @@ BEGIN
     v_result := _answer_retry(p_request_id);
     IF v_result.status IS NOT NULL THEN RETURN v_result; END IF;
   END IF;
-  -- Lazy expiry, before the rows are read below, since it may change them: min() reads the
-  -- first entry of the expires_at index (a WHERE on the volatile clock_timestamp() could
-  -- not use it); almost always nothing has expired.
-  IF cardinality(v_limits) > 0 AND (SELECT min(expires_at) FROM leases) <= clock_timestamp() THEN
+  -- Lazy expiry, before the rows are read below, since it may change them: the soonest
+  -- lease is the first entry of the expires_at index (a WHERE on the volatile
+  -- clock_timestamp() could not use it); almost always it has not expired.
+  SELECT expires_at, counted INTO v_soonest_at, v_soonest_counted FROM leases ORDER BY expires_at LIMIT 1;
+  IF cardinality(v_limits) > 0 AND v_soonest_at <= clock_timestamp() THEN
+    v_soonest_counted := NULL; -- (ended, or not this request's)
     v_expired := _expire_leases_on(ARRAY(SELECT l.name FROM unnest(v_limits) AS l WHERE l.active));
     IF v_expired > 0 THEN
       v_limits := ARRAY(SELECT l FROM limits l WHERE l.name = ANY (ARRAY(SELECT o.name FROM unnest(v_limits) AS o))
@@ -156,9 +161,12 @@ BEGIN
            p_heartbeat, v_now, v_now + p_heartbeat, p_listener_pid, p_priority
     FROM unnest(v_active) AS q;
     -- One concurrency limit: the first in line is blocked by its count alone, so it looks
-    -- again when a lease on it expires; any other, at the next such expiry after now.
-    v_result.next_expiry := CASE WHEN cardinality(v_limits) = 1 AND _counts_slots(v_limit)
-                                 THEN _lease_expiry_on(v_limit.name, NOT v_first)
+    -- again when a lease on it expires; any other, at the next such expiry after now. When
+    -- the soonest lease of all counts on it, that is the one (no lease on it can be added
+    -- while its row is locked here; a renewal only makes the look early, which is harmless).
+    v_result.next_expiry := CASE WHEN cardinality(v_limits) = 1 AND _counts_slots(v_limit) THEN
+                                   CASE WHEN v_limit.name = ANY (v_soonest_counted) THEN v_soonest_at
+                                        ELSE _lease_expiry_on(v_limit.name, NOT v_first) END
                                  WHEN v_first THEN _next_wake(v_active, p_occupy) ELSE _next_look(v_active) END;
   ELSE
     v_result.status := 'busy';
