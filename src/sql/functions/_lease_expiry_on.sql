@@ -1,7 +1,7 @@
--- The earliest expiry of a lease counted on one limit (p_later: only those after now):
--- _next_wake and _next_look for one concurrency limit, without reading the limit row
--- again. Two index probes: leases whose first counted limit it is, and the few counted
--- on several limits. NULL when no lease on it will expire. (PL/pgSQL: as _next_wake.)
+-- The earliest expiry of a lease counted on one limit (p_later: only those after now), for
+-- _next_wake, _next_look, and acquire's waiter on one concurrency limit. Two index probes:
+-- leases whose first counted limit it is, and the few counted on several limits. NULL
+-- when no lease on it will expire. (PL/pgSQL: as _next_wake.)
 CREATE OR REPLACE FUNCTION _lease_expiry_on(p_name text, p_later boolean) RETURNS timestamptz
 LANGUAGE plpgsql STABLE AS $$
 BEGIN

@@ -13,10 +13,7 @@ BEGIN
       WHEN l.slot_decay_per_second > 0
         THEN greatest(clock_timestamp(), l.decayed_at + make_interval(secs =>
                (l.decaying_slots + p_occupy - l.slots) / l.slot_decay_per_second))
-      ELSE least(
-        (SELECT min(le.expires_at) FROM leases le WHERE le.counted[1] = l.name),
-        (SELECT le.expires_at FROM leases le WHERE cardinality(le.counted) > 1 AND l.name = ANY (le.counted)
-         ORDER BY le.expires_at LIMIT 1))
+      ELSE _lease_expiry_on(l.name, false)
     END AS t
     FROM limits l WHERE l.name = ANY (p_names)
   ) AS per_limit);
