@@ -293,7 +293,7 @@ FUNCTION _check_request(p_names text[], p_occupy integer, p_ttl interval, p_hear
 FUNCTION _check_requested_name(p_name text) RETURNS void LANGUAGE plpgsql IMMUTABLE;
 FUNCTION _counts_slots(p_limit limits) RETURNS boolean LANGUAGE sql IMMUTABLE;
 FUNCTION _duration_ok(p_value interval) RETURNS boolean LANGUAGE sql IMMUTABLE;
-FUNCTION _end_lease_by_id(p_lease_id uuid, p_kind text, p_nowait boolean) RETURNS boolean LANGUAGE plpgsql;
+FUNCTION _end_lease_by_id(p_lease_id uuid, p_kind text, p_nowait boolean, p_lazy_commit boolean DEFAULT false) RETURNS boolean LANGUAGE plpgsql;
 FUNCTION _end_wait(p_waiter waiters, p_now timestamp with time zone) RETURNS void LANGUAGE plpgsql;
 FUNCTION _expire_leases_on(p_names text[]) RETURNS integer LANGUAGE plpgsql;
 FUNCTION _first_live_in_line(p_queues text[], p_priority integer, p_ticket bigint) RETURNS boolean LANGUAGE plpgsql;

@@ -8,7 +8,10 @@
 -- a moving average, takes every fourth of these handoffs: only those write the row).
 -- Otherwise the count drops and the grant loop runs, unless the one probe of the queue
 -- found nobody waiting (waiters queue under the lock held here, so none can be missed).
-CREATE OR REPLACE FUNCTION _end_lease_by_id(p_lease_id uuid, p_kind text, p_nowait boolean)
+-- p_lazy_commit: the caller's transaction is a holder's release and nothing else (release,
+-- release_with_grants), so when it hands nothing out its commit may skip the WAL flush.
+CREATE OR REPLACE FUNCTION _end_lease_by_id(p_lease_id uuid, p_kind text, p_nowait boolean,
+                                            p_lazy_commit boolean DEFAULT false)
 RETURNS boolean LANGUAGE plpgsql AS $$
 DECLARE
   v_limits limits[];
@@ -62,7 +65,14 @@ BEGIN
     -- Room beyond the freed slots (raised meanwhile) goes on down the queue.
     IF v_limit.active_slots >= v_limit.slots THEN RETURN true; END IF;
   ELSIF (v_probed AND v_head.id IS NULL) OR cardinality(v_ended.counted) = 0 THEN
-    RETURN true; -- nobody waits, or nothing was freed
+    -- Nobody waits, or nothing was freed: this hands nothing out, so a holder's release,
+    -- alone in its transaction (p_lazy_commit), need not wait for the disk. A crash before
+    -- the flush forgets it, and the lease is back until its ttl, as a crashed holder's.
+    -- A later commit that hands these slots out flushes the WAL up to its own, this with it.
+    IF p_lazy_commit THEN
+      SET LOCAL synchronous_commit = off;
+    END IF;
+    RETURN true;
   END IF;
   PERFORM _grant_waiters(v_ended.counted);
   RETURN true;

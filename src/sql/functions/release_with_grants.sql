@@ -14,7 +14,7 @@ DECLARE
 BEGIN
   v_set := set_config('pgslots.answer_grants_of', coalesce(p_listener_pid::text, ''), true);
   v_set := set_config('pgslots.answered_grants', '', true);
-  released := _end_lease_by_id(p_lease_id, 'released', false);
+  released := _end_lease_by_id(p_lease_id, 'released', false, true);
   grants := string_to_array(nullif(current_setting('pgslots.answered_grants'), ''), ' ');
   v_set := set_config('pgslots.answer_grants_of', '', true);
   v_set := set_config('pgslots.answered_grants', '', true);
