@@ -10,8 +10,11 @@
  * The row lock is held only while the server works on a call, not while the call travels, so
  * as many calls are let through at once as keep about `busyMs` of the fastest recent call's
  * time in flight: one for a database on the same machine, more the farther it is, so the
- * lock never waits for the network. Only calls that succeeded with no other call of their
- * limit in flight are timed: they waited for nobody here. A call that has not answered within
+ * lock never waits for the network. Only acquires that succeeded with no other call of their
+ * limit in flight are timed: they waited for nobody here. Releases are not: one that hands
+ * nothing out answers before its WAL flush, so its time says little of the round trip and
+ * less of the lock's (timed, it would narrow an uncontended limit to one call in flight,
+ * which lost a fifth of its cycles in docs/performance.md). A call that has not answered within
  * `giveUpMs` (a hung connection) gives its place up, and the next one then waits in the
  * database as it would without turns. Calls on several limits lock their rows in name order
  * there and take no turn.
@@ -39,7 +42,8 @@ export class LimitTurns {
     return Math.max(1, Math.ceil(this.#fastestMs / this.#busyMs))
   }
 
-  async take<T>(names: readonly string[], call: () => Promise<T>): Promise<T> {
+  /** `timed`: whether the call's time may set the width (see above). */
+  async take<T>(names: readonly string[], call: () => Promise<T>, timed = true): Promise<T> {
     if (names.length !== 1) return call()
     const name = names[0]!
     let limit = this.#limits.get(name)
@@ -66,7 +70,7 @@ export class LimitTurns {
     try {
       const result = await call()
       // Not one that outlasted its turn, nor one that shared its limit with another call.
-      if (!done && alone && limit.started === startedBefore + 1) this.#observe(this.#now() - at)
+      if (timed && !done && alone && limit.started === startedBefore + 1) this.#observe(this.#now() - at)
       return result
     } finally {
       leave()
@@ -83,6 +87,11 @@ export class LimitTurns {
 }
 
 /** `call` in its turn when the context has turns, else at once. @internal */
-export function inTurn<T>(ctx: { turns?: LimitTurns | undefined }, names: readonly string[], call: () => Promise<T>): Promise<T> {
-  return ctx.turns ? ctx.turns.take(names, call) : call()
+export function inTurn<T>(
+  ctx: { turns?: LimitTurns | undefined },
+  names: readonly string[],
+  call: () => Promise<T>,
+  timed = true,
+): Promise<T> {
+  return ctx.turns ? ctx.turns.take(names, call, timed) : call()
 }

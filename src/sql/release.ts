@@ -43,7 +43,7 @@ export async function releaseLease(ctx: SqlContext, leaseId: string, names: read
     const row = await callFunctionRow<{ release: boolean }>(ctx.pool, ctx.schema, 'release', [leaseId])
     return { released: row.release, grants: null }
   }
-  const row = await inTurn(ctx, names, answered)
+  const row = await inTurn(ctx, names, answered, false)
   for (const grant of row.grants ?? []) inbox?.deliver(grant)
   return row.released
 }

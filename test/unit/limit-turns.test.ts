@@ -114,6 +114,15 @@ describe('turns per limit', () => {
     next!.settle()
   })
 
+  it('does not let untimed calls (releases) narrow the width', async () => {
+    let clock = 0
+    const turns = new LimitTurns({ busyMs: 0.4, now: () => clock })
+    for (let i = 0; i < 64; i++) await turns.take(['gpu'], async () => void (clock += 1.3))
+    expect(turns.width).toBe(4)
+    for (let i = 0; i < 128; i++) await turns.take(['gpu'], async () => void (clock += 0.1), false)
+    expect(turns.width).toBe(4)
+  })
+
   it('times only the calls that succeeded: fast failures do not narrow the width', async () => {
     let clock = 0
     const turns = new LimitTurns({ busyMs: 0.4, now: () => clock })
