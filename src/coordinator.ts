@@ -49,6 +49,8 @@ export class Coordinator {
   readonly #reaper: Reaper | undefined
   readonly #renewer: Renewer | undefined
   readonly #held = new Set<Lease>()
+  /** Requests under way: close() lets them take their waiters out of line before the pool ends. */
+  readonly #pending = new Set<Promise<unknown>>()
   readonly #closing = new AbortController()
 
   constructor(options: CoordinatorOptions = {}) {
@@ -113,7 +115,7 @@ export class Coordinator {
    * try { await work(lease.signal) } finally { await lease.release() }
    */
   async acquire(names: string | string[], options: AcquireOptions = {}): Promise<Lease> {
-    return (await this.#request(names, options, true)) as Lease
+    return (await this.#track(this.#request(names, options, true))) as Lease
   }
 
   /**
@@ -123,7 +125,7 @@ export class Coordinator {
    * if (!lease) return 'busy'
    */
   async tryAcquire(names: string | string[], options: Omit<AcquireOptions, 'timeoutMs' | 'signal'> = {}): Promise<Lease | null> {
-    return this.#request(names, options, false)
+    return this.#track(this.#request(names, options, false))
   }
 
   /**
@@ -133,7 +135,11 @@ export class Coordinator {
    * @example
    * await slots.rateLimit('api:openai')   // then call the API
    */
-  async rateLimit(names: string | string[], options: RateLimitOptions = {}): Promise<void> {
+  rateLimit(names: string | string[], options: RateLimitOptions = {}): Promise<void> {
+    return this.#track(this.#takeBudget(names, options))
+  }
+
+  async #takeBudget(names: string | string[], options: RateLimitOptions): Promise<void> {
     const o = checkAcquireOptions(options, this.#options.ttlMs, rateLimitKeys)
     const grant = await obtain(this.#requests, names, o, true, (args) => takeBudget(this.#ctx, args))
     // A queued request is granted as a lease; giving it back leaves only the budget taken.
@@ -209,11 +215,20 @@ export class Coordinator {
     if (this.#closing.signal.aborted) return
     this.#closing.abort(new Error('pgslots: coordinator closed'))
     this.#reaper?.stop()
+    // Each pending request ends now: it cancels its waiter, or gives back what it was just granted.
+    await Promise.allSettled([...this.#pending])
     await Promise.allSettled([...this.#held].map((lease) => lease.release()))
     await this.#renewer?.stop()
     await this.#room.close()
     await this.#db.destroy().catch(() => {})
     if (this.#pool.owned) await this.#pool.pool.end().catch(() => {})
+  }
+
+  #track<T>(request: Promise<T>): Promise<T> {
+    this.#pending.add(request)
+    const settled = () => void this.#pending.delete(request)
+    request.then(settled, settled)
+    return request
   }
 
   async #request(names: string | string[], options: AcquireOptions, wait: boolean): Promise<Lease | null> {

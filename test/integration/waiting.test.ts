@@ -96,6 +96,24 @@ describe('waiting and handoff', () => {
     expect(await t.count("leases WHERE 'left' = ANY (counted)")).toBe(0)
   })
 
+  it('ends every pending wait of a coordinator that closes, and takes its waiters out of line', async () => {
+    await slots.limits.create('closing', { slots: 1 })
+    const held = await slots.acquire('closing')
+    const closing = t.coordinator()
+    const other = new AbortController()
+    const waits = Array.from({ length: 40 }, (_, i) =>
+      closing.acquire('closing', i % 2 === 0 ? {} : { signal: other.signal }).then(
+        () => 'granted',
+        (error: Error) => error.message,
+      ),
+    )
+    await until(async () => (await t.count("waiters WHERE queue = 'closing'")) === 40, '40 waiters queued')
+    await closing.close()
+    expect(new Set(await Promise.all(waits))).toEqual(new Set(['pgslots: coordinator closed']))
+    expect(await t.count("waiters WHERE queue = 'closing'")).toBe(0)
+    await held.release()
+  })
+
   it('gives up at once a request aborted while its acquire call was on the way', async () => {
     await slots.limits.create('aborted-early', { slots: 1 })
     const held = await slots.acquire('aborted-early')
