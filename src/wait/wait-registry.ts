@@ -5,6 +5,7 @@ import { cancelWait } from '../sql/cancel-wait.js'
 import { claimGrant } from '../sql/claim.js'
 import type { SqlContext } from '../sql/context.js'
 import { heartbeatWaiters } from '../sql/heartbeat.js'
+import { AbortWatch } from './abort-watch.js'
 import { grantedRow, isGrantFor, type NotifiedGrant, parseNotification } from './wire-protocol.js'
 
 /** One queued request of this process. */
@@ -42,6 +43,8 @@ export class WaitRegistry {
   readonly #pollIntervalMs: number
   readonly #listenerPid: () => number | null
   readonly #byTicket = new Map<string, PendingWaiter>()
+  /** One abort listener per signal for all sleeping waiters (abort-watch.ts). */
+  readonly #aborts = new AbortWatch()
   /** Tickets notified before their waiter registered, with any grant (oldest first, bounded). */
   readonly #early = new Map<string, NotifiedGrant | undefined>()
   #pollTimer: NodeJS.Timeout | undefined
@@ -150,7 +153,7 @@ export class WaitRegistry {
     try {
       for (;;) {
         // Aborted while the acquire call was on the way: the abort event has fired already.
-        if (!woken && !signal?.aborted) await sleepUntilWoken(deadline, signal, (resolve) => (wakeUp = resolve))
+        if (!woken && !signal?.aborted) await sleepUntilWoken(deadline, signal, this.#aborts, (resolve) => (wakeUp = resolve))
         woken = false
         if (granted) return { row: grantedRow(row, granted), sentAt: request.sentAt }
         if (signal?.aborted || performance.now() >= deadline) {
@@ -231,17 +234,19 @@ function localTime(at: Date, dbNow: Date): number {
 function sleepUntilWoken(
   deadline: number,
   signal: AbortSignal | undefined,
+  aborts: AbortWatch,
   register: (resolve: () => void) => void,
 ): Promise<void> {
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined
+    let unwatch = () => {}
     const done = () => {
       clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
+      unwatch()
       resolve()
     }
     if (Number.isFinite(deadline)) timer = setTimeout(done, Math.max(0, deadline - performance.now()))
-    signal?.addEventListener('abort', done, { once: true })
+    if (signal) unwatch = aborts.watch(signal, done)
     register(done)
   })
 }
