@@ -114,6 +114,18 @@ describe('waiting and handoff', () => {
     await held.release()
   })
 
+  it('gives back a grant whose call was on the way when its coordinator closed', async () => {
+    await slots.limits.create('closing-grant', { slots: 1 })
+    const closing = t.coordinator()
+    const taking = closing.tryAcquire('closing-grant').then(
+      () => 'kept',
+      (error: Error) => error.message,
+    )
+    await closing.close()
+    expect(await taking).toBe('pgslots: coordinator closed')
+    expect(await t.count("leases WHERE 'closing-grant' = ANY (counted)")).toBe(0)
+  })
+
   it('gives up at once a request aborted while its acquire call was on the way', async () => {
     await slots.limits.create('aborted-early', { slots: 1 })
     const held = await slots.acquire('aborted-early')
