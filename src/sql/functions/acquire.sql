@@ -1,7 +1,8 @@
 -- Takes slots now, queues a waiter (p_wait), or reports busy: one call, one transaction.
 -- Locked section: the limit rows, in name order, from the FOR UPDATE to commit. Inside it
 -- only what decides the outcome: one probe of the earliest lease expiry (lazy expiry),
--- one probe per limit of its queue, then the charge of the limits and the lease row, or
+-- one probe per limit of its queue (none on one full concurrency limit that holds the
+-- earliest expiry), then the charge of the limits and the lease row, or
 -- the denied count and the waiter's rows.
 -- What a call costs is mostly the index scans its statements start (each opens its
 -- relations and descends an index), so one concurrency limit, the common case, has paths
@@ -29,6 +30,7 @@ DECLARE
   v_blocked text[] := '{}';
   v_impossible limits;
   v_first boolean := true;
+  v_full boolean;
   v_expired integer := 0;
   v_soonest_at timestamptz;
   v_soonest_counted text[];
@@ -86,6 +88,13 @@ BEGIN
       RETURN v_result;
     END IF;
   END IF;
+  -- One concurrency limit that is full, with the soonest lease of all on it: the count blocks
+  -- the request, and a waiter ahead would change nothing (either way it looks again when that
+  -- lease expires, below), so its queue is not probed. The common case under contention.
+  v_full := coalesce(cardinality(v_limits) = 1 AND cardinality(v_names) = 1 AND (v_limits[1]).active
+                     AND (v_limits[1]).slot_decay_per_second = 0
+                     AND (v_limits[1]).active_slots + p_occupy > (v_limits[1]).slots
+                     AND v_names[1] = ANY (v_soonest_counted), false);
   -- The one pass over the limits: which exist, which count, which cannot ever fit this
   -- request, and which keep it from being granted now.
   FOREACH v_limit IN ARRAY v_limits LOOP
@@ -101,8 +110,10 @@ BEGIN
     END IF;
     -- No barging: any live waiter ahead in line (same or higher priority) keeps its turn;
     -- a dead one keeps none.
-    IF EXISTS (SELECT 1 FROM waiters WHERE queue = v_limit.name AND priority >= p_priority
-               AND _waiter_live(expires_at, listener_pid)) THEN
+    IF v_full THEN
+      v_blocked := v_blocked || v_limit.name;
+    ELSIF EXISTS (SELECT 1 FROM waiters WHERE queue = v_limit.name AND priority >= p_priority
+                  AND _waiter_live(expires_at, listener_pid)) THEN
       v_first := false;
       v_blocked := v_blocked || v_limit.name;
     ELSIF NOT _has_room(v_limit, p_occupy, v_now) THEN
