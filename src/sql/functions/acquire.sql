@@ -30,7 +30,7 @@ DECLARE
   v_blocked text[] := '{}';
   v_impossible limits;
   v_first boolean := true;
-  v_full boolean;
+  v_full boolean := false;
   v_expired integer := 0;
   v_soonest_at timestamptz;
   v_soonest_counted text[];
@@ -69,13 +69,18 @@ BEGIN
     END IF;
   END IF;
   v_now := clock_timestamp();
-  -- One concurrency limit with room: granted unless a waiter is ahead. (_counts_slots and
-  -- _has_room written out: on a row argument they cost a request that queues 12k more
-  -- instructions than this plain expression of the locked row.)
+  -- One concurrency limit. With room: granted unless a waiter is ahead. Full, with the
+  -- soonest lease of all on it: the count blocks the request, and a waiter ahead would change
+  -- nothing (either way it looks again when that lease expires, below), so the pass below
+  -- does not probe its queue; the common case under contention. (_counts_slots and _has_room
+  -- written out: on a row argument they cost a request that queues 12k more instructions
+  -- than this plain expression of the locked row.)
   IF cardinality(v_limits) = 1 AND cardinality(v_names) = 1 AND (v_limits[1]).active
-     AND (v_limits[1]).slot_decay_per_second = 0 AND (v_limits[1]).active_slots + p_occupy <= (v_limits[1]).slots THEN
-    IF NOT EXISTS (SELECT 1 FROM waiters WHERE queue = v_names[1] AND priority >= p_priority
-                   AND _waiter_live(expires_at, listener_pid)) THEN
+     AND (v_limits[1]).slot_decay_per_second = 0 THEN
+    IF (v_limits[1]).active_slots + p_occupy > (v_limits[1]).slots THEN
+      v_full := coalesce(v_names[1] = ANY (v_soonest_counted), false);
+    ELSIF NOT EXISTS (SELECT 1 FROM waiters WHERE queue = v_names[1] AND priority >= p_priority
+                      AND _waiter_live(expires_at, listener_pid)) THEN
       WITH charged AS (UPDATE limits SET active_slots = active_slots + p_occupy WHERE name = v_names[1])
       INSERT INTO leases (id, fencing_token, names, counted, occupy, holder, ttl, asked_at, acquired_at, expires_at)
       VALUES (coalesce(p_request_id, gen_random_uuid()), _next_fencing_token(), v_names, v_names, p_occupy, v_holder,
@@ -88,13 +93,6 @@ BEGIN
       RETURN v_result;
     END IF;
   END IF;
-  -- One concurrency limit that is full, with the soonest lease of all on it: the count blocks
-  -- the request, and a waiter ahead would change nothing (either way it looks again when that
-  -- lease expires, below), so its queue is not probed. The common case under contention.
-  v_full := coalesce(cardinality(v_limits) = 1 AND cardinality(v_names) = 1 AND (v_limits[1]).active
-                     AND (v_limits[1]).slot_decay_per_second = 0
-                     AND (v_limits[1]).active_slots + p_occupy > (v_limits[1]).slots
-                     AND v_names[1] = ANY (v_soonest_counted), false);
   -- The one pass over the limits: which exist, which count, which cannot ever fit this
   -- request, and which keep it from being granted now.
   FOREACH v_limit IN ARRAY v_limits LOOP
